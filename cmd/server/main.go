@@ -1,0 +1,87 @@
+// Command server runs the Atoll site server.
+//
+//	server [-addr 127.0.0.1:8080]
+//
+// Settings come from ATOLL_* environment variables (see config); -addr
+// overrides ATOLL_ADDR. SIGINT or SIGTERM stops the server after the
+// requests in flight finish, within ATOLL_SHUTDOWN_TIMEOUT.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"atoll/config"
+	"atoll/internal/server"
+	"atoll/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "atoll:", err)
+		os.Exit(1)
+	}
+}
+
+// run reads the configuration, starts the server and blocks until ctx is
+// cancelled, then shuts down gracefully.
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), stderr io.Writer) error {
+	cfg, err := config.FromEnv(lookup)
+	if err != nil {
+		return err
+	}
+	flags := flag.NewFlagSet("server", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (overrides ATOLL_ADDR)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("-addr: %w", err)
+	}
+
+	var out io.Writer = stderr
+	if cfg.Dev {
+		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
+	}
+	log := zerolog.New(out).Level(cfg.Level()).With().Timestamp().Logger()
+	if cfg.Dev {
+		log.Warn().Msg("dev mode: templates are read from disk on every request and pages are not cached")
+	}
+
+	srv, err := server.New(server.Options{Config: cfg, Log: log, Sessions: store.NewMemory()})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (ATOLL_ADDR): %w", cfg.Addr, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info().Dur("deadline", cfg.ShutdownTimeout).Msg("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info().Msg("stopped")
+	return nil
+}

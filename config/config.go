@@ -1,0 +1,138 @@
+// Package config holds the server's settings: defaults first, then the
+// environment on top, then Validate, which names the variable at fault.
+package config
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config is everything the server reads from its environment.
+type Config struct {
+	// Addr is the TCP address to listen on (ATOLL_ADDR, or -addr).
+	Addr string
+	// PageMaxAge is the max-age of static pages (ATOLL_PAGE_MAX_AGE).
+	PageMaxAge time.Duration
+	// IslandTimeout is the default deadline of one island render
+	// (ATOLL_ISLAND_TIMEOUT).
+	IslandTimeout time.Duration
+	// ShutdownTimeout bounds how long in-flight requests may take to
+	// finish after SIGINT or SIGTERM (ATOLL_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// LogLevel is the zerolog level name (ATOLL_LOG_LEVEL).
+	LogLevel string
+	// Dev re-reads templates from Root on every request, stops pages
+	// from being cached and writes human-readable logs (ATOLL_DEV=1).
+	Dev bool
+	// Root is the directory dev mode reads pages, layouts and public
+	// files from (ATOLL_ROOT). Outside dev mode the embedded copy is used.
+	Root string
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		PageMaxAge:      24 * time.Hour,
+		IslandTimeout:   2 * time.Second,
+		ShutdownTimeout: 10 * time.Second,
+		LogLevel:        "info",
+		Root:            ".",
+	}
+}
+
+// Error reports one bad setting: the variable, the value found and what
+// was expected.
+type Error struct {
+	Var, Value, Want string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s=%q is invalid: want %s", e.Var, e.Value, e.Want)
+}
+
+// FromEnv returns Default with every variable that lookup finds applied
+// on top. lookup is os.LookupEnv in production and a map in tests.
+func FromEnv(lookup func(string) (string, bool)) (Config, error) {
+	c := Default()
+	str := func(name string, dst *string) {
+		if v, ok := lookup(name); ok {
+			*dst = v
+		}
+	}
+	dur := func(name string, dst *time.Duration, want string) error {
+		v, ok := lookup(name)
+		if !ok {
+			return nil
+		}
+		d, err := parseDuration(v)
+		if err != nil {
+			return &Error{Var: name, Value: v, Want: want}
+		}
+		*dst = d
+		return nil
+	}
+	str("ATOLL_ADDR", &c.Addr)
+	str("ATOLL_LOG_LEVEL", &c.LogLevel)
+	str("ATOLL_ROOT", &c.Root)
+	if err := dur("ATOLL_PAGE_MAX_AGE", &c.PageMaxAge, "a duration such as 24h or a number of seconds"); err != nil {
+		return c, err
+	}
+	if err := dur("ATOLL_ISLAND_TIMEOUT", &c.IslandTimeout, "a duration such as 2s"); err != nil {
+		return c, err
+	}
+	if err := dur("ATOLL_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, "a duration such as 10s"); err != nil {
+		return c, err
+	}
+	if v, ok := lookup("ATOLL_DEV"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, &Error{Var: "ATOLL_DEV", Value: v, Want: "1, 0, true or false"}
+		}
+		c.Dev = b
+	}
+	return c, c.Validate()
+}
+
+// parseDuration accepts Go durations ("90s", "24h") and bare seconds.
+func parseDuration(v string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	return time.ParseDuration(v)
+}
+
+// Validate checks every field and returns an *Error naming the first
+// variable whose value cannot work.
+func (c Config) Validate() error {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return &Error{Var: "ATOLL_ADDR", Value: c.Addr, Want: "host:port, such as 127.0.0.1:8080"}
+	}
+	if c.PageMaxAge < time.Second || c.PageMaxAge > 365*24*time.Hour {
+		return &Error{Var: "ATOLL_PAGE_MAX_AGE", Value: c.PageMaxAge.String(), Want: "between 1s and 8760h"}
+	}
+	if c.IslandTimeout < time.Millisecond || c.IslandTimeout > 5*time.Minute {
+		return &Error{Var: "ATOLL_ISLAND_TIMEOUT", Value: c.IslandTimeout.String(), Want: "between 1ms and 5m"}
+	}
+	if c.ShutdownTimeout < 0 || c.ShutdownTimeout > 10*time.Minute {
+		return &Error{Var: "ATOLL_SHUTDOWN_TIMEOUT", Value: c.ShutdownTimeout.String(), Want: "between 0s and 10m"}
+	}
+	if _, err := zerolog.ParseLevel(strings.ToLower(c.LogLevel)); err != nil || c.LogLevel == "" {
+		return &Error{Var: "ATOLL_LOG_LEVEL", Value: c.LogLevel, Want: "one of trace, debug, info, warn, error"}
+	}
+	if c.Root == "" {
+		return &Error{Var: "ATOLL_ROOT", Value: c.Root, Want: "a directory holding pages/, layouts/ and public/"}
+	}
+	return nil
+}
+
+// Level returns the parsed log level; Validate has already checked it.
+func (c Config) Level() zerolog.Level {
+	l, _ := zerolog.ParseLevel(strings.ToLower(c.LogLevel))
+	return l
+}

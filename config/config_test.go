@@ -1,0 +1,52 @@
+package config
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestFromEnv(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		badVar  string
+		checkFn func(Config) bool
+	}{
+		{"nothing set gives a day-long page max-age on loopback", nil, "", func(c Config) bool {
+			return c.Addr == "127.0.0.1:8080" && c.PageMaxAge >= 24*time.Hour && !c.Dev
+		}},
+		{"seconds are accepted for the page max-age", map[string]string{"ATOLL_PAGE_MAX_AGE": "3600"}, "", func(c Config) bool {
+			return c.PageMaxAge == time.Hour
+		}},
+		{"dev mode switches on with 1", map[string]string{"ATOLL_DEV": "1"}, "", func(c Config) bool { return c.Dev }},
+		{"a word for the max-age names the variable", map[string]string{"ATOLL_PAGE_MAX_AGE": "forever"}, "ATOLL_PAGE_MAX_AGE", nil},
+		{"a zero max-age is refused", map[string]string{"ATOLL_PAGE_MAX_AGE": "0"}, "ATOLL_PAGE_MAX_AGE", nil},
+		{"an address without a port is refused", map[string]string{"ATOLL_ADDR": "localhost"}, "ATOLL_ADDR", nil},
+		{"an unknown log level is refused", map[string]string{"ATOLL_LOG_LEVEL": "loud"}, "ATOLL_LOG_LEVEL", nil},
+		{"a bad dev flag is refused", map[string]string{"ATOLL_DEV": "yes please"}, "ATOLL_DEV", nil},
+		{"a bad island timeout is refused", map[string]string{"ATOLL_ISLAND_TIMEOUT": "soon"}, "ATOLL_ISLAND_TIMEOUT", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := FromEnv(env(tc.env))
+			if tc.badVar != "" {
+				var ce *Error
+				if !errors.As(err, &ce) || ce.Var != tc.badVar {
+					t.Fatalf("err = %v, want an error naming %s", err, tc.badVar)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if !tc.checkFn(c) {
+				t.Fatalf("config %+v does not hold", c)
+			}
+		})
+	}
+}

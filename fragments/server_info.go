@@ -1,0 +1,51 @@
+package fragments
+
+import (
+	"math/rand/v2"
+	"strconv"
+)
+
+// The server-info island shows the server's time and date and a random
+// token, all made fresh on every render. It reads no cookies and no store.
+func init() {
+	Register(Island{
+		Name: "server-info",
+		Fallback: `<dl class="facts">` +
+			`<div class="fact"><dt>Server Time</dt><dd><span class="skeleton w-8"></span></dd></div>` +
+			`<div class="fact"><dt>Server Date</dt><dd><span class="skeleton w-14"></span></dd></div>` +
+			`<div class="fact"><dt>Random Token</dt><dd><span class="skeleton w-6"></span></dd></div>` +
+			`</dl>`,
+		Template: `<dl class="facts">` +
+			`<div class="fact"><dt>Server Time</dt><dd data-field="time">{{.Time}}</dd></div>` +
+			`<div class="fact"><dt>Server Date</dt><dd data-field="date">{{.Date}}</dd></div>` +
+			`<div class="fact"><dt>Random Token</dt><dd data-field="token">{{.Token}}</dd></div>` +
+			`</dl>`,
+		Render: renderServerInfo,
+	})
+}
+
+type serverInfo struct {
+	Time, Date, Token string
+}
+
+func renderServerInfo(r *Request) (any, error) {
+	now := r.Now()
+	return serverInfo{
+		Time:  now.Format("3:04:05 PM"),
+		Date:  now.Format("Monday, January 2, 2006"),
+		Token: "#" + groupThousands(100_000+rand.IntN(900_000)),
+	}, nil
+}
+
+// groupThousands writes n with commas between groups of three digits.
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	out := make([]byte, 0, len(s)+len(s)/3)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}

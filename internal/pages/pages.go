@@ -1,0 +1,238 @@
+// Package pages finds the page templates under pages/, renders each one
+// inside its layout, and keeps the bytes.
+//
+// One file is one route: pages/index.html is /, pages/about.html is /about
+// and pages/blog/index.html is /blog. pages/404.html is the not-found page.
+// A page may open with a front-matter comment:
+//
+//	{{/*
+//	title: About Atoll
+//	layout: main
+//	*/}}
+//
+// Templates share one namespace (gofiber/template/html), so per-page
+// values such as the title travel as data, never as {{define}} blocks.
+package pages
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	"github.com/gofiber/template/html/v2"
+)
+
+// Source is one page template and what its front matter says.
+type Source struct {
+	Route  string // "/about"
+	File   string // "pages/about.html"
+	Title  string
+	Layout string // name under layouts/, "" for none
+}
+
+func (s Source) templateName() string { return strings.TrimSuffix(s.File, ".html") }
+
+// Page is a rendered page.
+type Page struct {
+	Source
+	Body []byte
+	ETag string // strong
+}
+
+// Data is what every page and layout template receives.
+type Data struct {
+	Title     string
+	Path      string
+	BuildTime string // "2025-01-01 · 00:00:00", UTC
+	BuildISO  string // RFC 3339, for <time datetime>
+}
+
+// Renderer renders pages from FS, which holds pages/ and layouts/.
+type Renderer struct {
+	FS fs.FS
+	// Funcs returns the template functions for one page: {{ island }}
+	// needs to know which page it is placing islands on.
+	Funcs func(Source) template.FuncMap
+	// Built is the build time shown on pages.
+	Built time.Time
+}
+
+// NotFoundFile is the template rendered for unknown paths.
+const NotFoundFile = "pages/404.html"
+
+// Site is every page rendered once, by route.
+type Site struct {
+	routes   map[string]*Page
+	NotFound *Page
+}
+
+// Lookup returns the page for a route.
+func (s *Site) Lookup(route string) (*Page, bool) {
+	p, ok := s.routes[route]
+	return p, ok
+}
+
+// Routes returns every route, sorted.
+func (s *Site) Routes() []string {
+	out := make([]string, 0, len(s.routes))
+	for r := range s.routes {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Build renders every page. The first page that fails stops the build,
+// and the error names its file.
+func (r Renderer) Build() (*Site, error) {
+	tfs, srcs, err := r.load()
+	if err != nil {
+		return nil, err
+	}
+	site := &Site{routes: map[string]*Page{}}
+	for _, src := range srcs {
+		p, err := r.render(tfs, src)
+		if err != nil {
+			return nil, err
+		}
+		if src.File == NotFoundFile {
+			site.NotFound = p
+			continue
+		}
+		site.routes[src.Route] = p
+	}
+	if site.NotFound == nil {
+		return nil, fmt.Errorf("pages: %s is missing: the site needs a not-found page", NotFoundFile)
+	}
+	return site, nil
+}
+
+// Render reads the templates afresh and renders the page for one route
+// (dev mode). ok is false when no page has that route.
+func (r Renderer) Render(route string) (p *Page, ok bool, err error) {
+	tfs, srcs, err := r.load()
+	if err != nil {
+		return nil, false, err
+	}
+	for _, src := range srcs {
+		if src.Route == route && src.File != NotFoundFile {
+			p, err := r.render(tfs, src)
+			return p, true, err
+		}
+	}
+	return nil, false, nil
+}
+
+// load copies pages/ and layouts/ into memory and reads each page's front
+// matter. Copying keeps the template engine away from anything else in
+// the directory (node_modules, say).
+func (r Renderer) load() (fstest.MapFS, []Source, error) {
+	tfs := fstest.MapFS{}
+	var srcs []Source
+	for _, dir := range []string{"pages", "layouts"} {
+		err := fs.WalkDir(r.FS, dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || path.Ext(p) != ".html" {
+				return nil
+			}
+			b, err := fs.ReadFile(r.FS, p)
+			if err != nil {
+				return err
+			}
+			tfs[p] = &fstest.MapFile{Data: b}
+			if dir == "pages" {
+				src, err := parseSource(p, b)
+				if err != nil {
+					return err
+				}
+				srcs = append(srcs, src)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("pages: read %s/: %w", dir, err)
+		}
+	}
+	return tfs, srcs, nil
+}
+
+// render runs one page through a template engine of its own, so the
+// island function can count placements per page and no engine state is
+// shared between renders (see DEPENDENCIES.md on template/html v2.1.3).
+func (r Renderer) render(tfs fstest.MapFS, src Source) (*Page, error) {
+	engine := html.NewFileSystem(http.FS(tfs), ".html")
+	if r.Funcs != nil {
+		engine.AddFuncMap(r.Funcs(src))
+	}
+	if err := engine.Load(); err != nil {
+		return nil, fmt.Errorf("pages: parse templates: %w", err)
+	}
+	data := Data{
+		Title:     src.Title,
+		Path:      src.Route,
+		BuildTime: r.Built.UTC().Format("2006-01-02 · 15:04:05"),
+		BuildISO:  r.Built.UTC().Format(time.RFC3339),
+	}
+	var layouts []string
+	if src.Layout != "" {
+		layouts = append(layouts, "layouts/"+src.Layout)
+	}
+	var buf bytes.Buffer
+	if err := engine.Render(&buf, src.templateName(), data, layouts...); err != nil {
+		return nil, fmt.Errorf("page %s: %w", src.File, err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return &Page{Source: src, Body: buf.Bytes(), ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}, nil
+}
+
+// parseSource works out a page's route and reads its front matter.
+func parseSource(file string, body []byte) (Source, error) {
+	route := "/" + strings.TrimSuffix(strings.TrimPrefix(file, "pages/"), ".html")
+	route = strings.TrimSuffix(route, "/index")
+	if route == "" || route == "/index" {
+		route = "/"
+	}
+	src := Source{Route: route, File: file, Title: "Atoll", Layout: "main"}
+	text := strings.TrimLeft(string(body), " \t\r\n")
+	if !strings.HasPrefix(text, "{{/*") {
+		return src, nil
+	}
+	end := strings.Index(text, "*/}}")
+	if end < 0 {
+		return src, fmt.Errorf("%s: front matter opened with {{/* is never closed with */}}", file)
+	}
+	for _, line := range strings.Split(text[len("{{/*"):end], "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		key, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return src, fmt.Errorf("%s: front matter line %q is not key: value", file, line)
+		}
+		value = strings.TrimSpace(value)
+		switch strings.TrimSpace(key) {
+		case "title":
+			src.Title = value
+		case "layout":
+			src.Layout = value
+			if value == "none" {
+				src.Layout = ""
+			}
+		default:
+			return src, fmt.Errorf("%s: unknown front matter key %q (known: title, layout)", file, key)
+		}
+	}
+	return src, nil
+}

@@ -1,0 +1,60 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"atoll/internal/httpcache"
+	"atoll/internal/islands"
+)
+
+// handleError is the one place that turns an error into a response. Island
+// requests get an error-state fragment; everything else gets a page. The
+// visitor never sees the error's text; the request log records it once.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	c.Locals(localError, err)
+	httpcache.NoStore(c)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+
+	status := fiber.StatusInternalServerError
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		status = fe.Code
+	}
+	var f *islands.Failure
+	if errors.As(err, &f) || strings.HasPrefix(c.Path(), islands.Prefix) {
+		if f == nil {
+			f = &islands.Failure{Status: status, Message: "This part of the page could not load."}
+		}
+		c.Set("X-Robots-Tag", "noindex")
+		return c.Status(f.Status).Send(islands.FailureFragment(f))
+	}
+	if status == fiber.StatusNotFound {
+		return c.Status(status).Send(s.site.NotFound.Body)
+	}
+	return c.Status(status).Send(s.errorPage(status))
+}
+
+// errorPage is a plain page for statuses other than 404, which has a page
+// of its own in the site layout.
+func (s *Server) errorPage(status int) []byte {
+	css, _ := s.assets.URL("css/site.css")
+	text := http.StatusText(status)
+	if text == "" {
+		text = "Error"
+	}
+	message := "Something went wrong on our side. Please try again in a moment."
+	if status < 500 {
+		message = "The request could not be handled."
+	}
+	return fmt.Appendf(nil, `<!doctype html><html lang="en"><head><meta charset="utf-8">`+
+		`<meta name="viewport" content="width=device-width, initial-scale=1"><title>%d %s · Atoll</title>`+
+		`<link rel="stylesheet" href="%s"></head><body><main class="container error-page"><h1>%s</h1><p>%s</p>`+
+		`<p><a href="/">Back to the home page</a></p></main></body></html>`,
+		status, html.EscapeString(text), css, html.EscapeString(text), message)
+}
