@@ -1,0 +1,222 @@
+// Package atolltest starts the real Atoll site on 127.0.0.1:0 for HTTP
+// integration tests and checks responses against the caching contract.
+//
+//	func TestGreetingIsland(t *testing.T) {
+//		site := atolltest.Start(t)
+//		r := site.Island(t, "user-greeting")
+//		atolltest.ExpectIsland(t, r)
+//		if !strings.Contains(r.Body, "Hello, Guest!") {
+//			t.Fatalf("greeting = %q", r.Body)
+//		}
+//	}
+package atolltest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"atoll/config"
+	"atoll/internal/islands"
+	"atoll/internal/server"
+	"atoll/internal/store"
+)
+
+// Site is a running server and a client for it.
+type Site struct {
+	// URL is the base URL, such as http://127.0.0.1:41234.
+	URL string
+	// Config is the configuration the server was started with.
+	Config config.Config
+	// Sessions is the server's session store.
+	Sessions *store.Memory
+	// Logs holds everything the server logged, one JSON object a line.
+	Logs *Logs
+	// Server is the running server.
+	Server *server.Server
+	client *http.Client
+}
+
+// Option changes the server's options before it starts.
+type Option func(*server.Options)
+
+// WithConfig edits the configuration, which starts as config.Default.
+func WithConfig(edit func(*config.Config)) Option {
+	return func(o *server.Options) { edit(&o.Config) }
+}
+
+// WithClock pins the server's clock.
+func WithClock(now func() time.Time) Option {
+	return func(o *server.Options) { o.Now = now }
+}
+
+// Start builds the site exactly as cmd/server does, serves it on a fresh
+// loopback port and stops it when the test ends. It fails the test if the
+// server refuses to start.
+func Start(t testing.TB, opts ...Option) *Site {
+	t.Helper()
+	logs := &Logs{}
+	mem := store.NewMemory()
+	o := server.Options{Config: config.Default(), Log: zerolog.New(logs), Sessions: mem}
+	o.Config.Addr = "127.0.0.1:0"
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srv, err := server.New(o)
+	if err != nil {
+		t.Fatalf("atolltest: server refused to start: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("atolltest: listen: %v", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	site := &Site{
+		URL:      "http://" + ln.Addr().String(),
+		Config:   o.Config,
+		Sessions: mem,
+		Logs:     logs,
+		Server:   srv,
+		client: &http.Client{
+			Timeout:       15 * time.Second,
+			Transport:     &http.Transport{MaxIdleConnsPerHost: 64},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+	t.Cleanup(func() {
+		site.client.CloseIdleConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("atolltest: shutdown: %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("atolltest: serve: %v", err)
+		}
+	})
+	return site
+}
+
+// Response is a fetched response with its body read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// Do sends a request. header holds name, value pairs.
+func (s *Site) Do(t testing.TB, method, path string, body io.Reader, header ...string) *Response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, body)
+	if err != nil {
+		t.Fatalf("atolltest: %s %s: %v", method, path, err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("atolltest: %s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("atolltest: %s %s: read body: %v", method, path, err)
+	}
+	return &Response{Status: res.StatusCode, Header: res.Header, Body: string(b)}
+}
+
+// Get fetches path. header holds name, value pairs.
+func (s *Site) Get(t testing.TB, path string, header ...string) *Response {
+	t.Helper()
+	return s.Do(t, http.MethodGet, path, nil, header...)
+}
+
+// Island fetches the named island the way its placeholder does.
+// header holds name, value pairs, such as "Cookie", "atoll_session=…".
+func (s *Site) Island(t testing.TB, name string, header ...string) *Response {
+	t.Helper()
+	return s.Get(t, islands.Prefix+name, append([]string{"HX-Request", "true"}, header...)...)
+}
+
+// Client is the HTTP client the helpers use; it does not follow redirects.
+func (s *Site) Client() *http.Client { return s.client }
+
+// ExpectPage checks a static page against the caching contract: 200,
+// HTML, "public, max-age" of at least the configured page max-age, a
+// strong ETag and no Set-Cookie.
+func ExpectPage(t testing.TB, r *Response, minMaxAge time.Duration) {
+	t.Helper()
+	if r.Status != http.StatusOK {
+		t.Fatalf("status = %d, want 200", r.Status)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q, want text/html; charset=utf-8", ct)
+	}
+	cc := r.Header.Get("Cache-Control")
+	if !strings.HasPrefix(cc, "public, max-age=") {
+		t.Errorf("Cache-Control = %q, want public, max-age=N", cc)
+	} else if n, err := strconv.Atoi(strings.TrimPrefix(cc, "public, max-age=")); err != nil || time.Duration(n)*time.Second < minMaxAge {
+		t.Errorf("Cache-Control = %q, want a max-age of at least %d", cc, int(minMaxAge.Seconds()))
+	}
+	if et := r.Header.Get("ETag"); !strings.HasPrefix(et, `"`) || !strings.HasSuffix(et, `"`) || len(et) < 10 {
+		t.Errorf("ETag = %q, want a strong ETag", et)
+	}
+	if sc := r.Header.Values("Set-Cookie"); len(sc) > 0 {
+		t.Errorf("a cacheable page set a cookie: %q", sc)
+	}
+}
+
+// ExpectIsland checks an island response: the given status, "no-store",
+// "noindex", a Server-Timing entry and a fragment with no document or
+// layout around it.
+func ExpectIsland(t testing.TB, r *Response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d; body %q", r.Status, status, r.Body)
+	}
+	if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+	if xr := r.Header.Get("X-Robots-Tag"); xr != "noindex" {
+		t.Errorf("X-Robots-Tag = %q, want noindex", xr)
+	}
+	if st := r.Header.Get("Server-Timing"); status == http.StatusOK && !strings.HasPrefix(st, "render;dur=") {
+		t.Errorf("Server-Timing = %q, want render;dur=…", st)
+	}
+	low := strings.ToLower(r.Body)
+	for _, bad := range []string{"<!doctype", "<html", "<head", "<body", "site-header", "site-footer"} {
+		if strings.Contains(low, bad) {
+			t.Errorf("island body holds %q, want a bare fragment: %q", bad, r.Body)
+		}
+	}
+}
+
+// Logs collects the server's log lines. It is safe for concurrent use.
+type Logs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}

@@ -1,0 +1,119 @@
+package tests
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"atoll/atolltest"
+	"atoll/fragments"
+)
+
+func TestServerInfoIsFreshOnEveryRequest(t *testing.T) {
+	site := atolltest.Start(t)
+	a := site.Island(t, "server-info")
+	b := site.Island(t, "server-info")
+	atolltest.ExpectIsland(t, a, http.StatusOK)
+	atolltest.ExpectIsland(t, b, http.StatusOK)
+
+	docA, docB := parse(t, a.Body), parse(t, b.Body)
+	if ta, tb := field(t, docA, "token"), field(t, docB, "token"); ta == tb || !strings.HasPrefix(ta, "#") {
+		t.Errorf("random tokens %q and %q: want two different #N,NNN values", ta, tb)
+	}
+	stamp := field(t, docA, "date") + " " + field(t, docA, "time")
+	shown, err := time.ParseInLocation("Monday, January 2, 2006 3:04:05 PM", stamp, time.Local)
+	if err != nil {
+		t.Fatalf("server date and time %q: %v", stamp, err)
+	}
+	if d := time.Since(shown); d < -5*time.Second || d > 5*time.Second {
+		t.Errorf("server time %s is %s away from now", stamp, d)
+	}
+}
+
+func TestUserGreeting(t *testing.T) {
+	site := atolltest.Start(t)
+	site.Sessions.AddSession("s-ada", "Ada")
+	site.Sessions.AddSession("s-evil", `<script>alert(1)</script>`)
+	cases := []struct {
+		name   string
+		cookie string
+		want   string
+	}{
+		{"no cookie greets a guest", "", "Hello, Guest!"},
+		{"a known session greets its user", fragments.SessionCookie + "=s-ada", "Hello, Ada!"},
+		{"an unknown session greets a guest", fragments.SessionCookie + "=s-nobody", "Hello, Guest!"},
+		{"a name is escaped, never markup", fragments.SessionCookie + "=s-evil", "Hello, <script>alert(1)</script>!"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var header []string
+			if tc.cookie != "" {
+				header = []string{"Cookie", tc.cookie}
+			}
+			r := site.Island(t, "user-greeting", header...)
+			atolltest.ExpectIsland(t, r, http.StatusOK)
+			doc := parse(t, r.Body)
+			if got := strings.TrimSpace(text(doc)); got != tc.want {
+				t.Fatalf("greeting = %q, want %q", got, tc.want)
+			}
+			if n := findAll(doc, func(n *html.Node) bool { return n.Data == "script" }); len(n) > 0 {
+				t.Fatalf("the greeting carries a script element: %q", r.Body)
+			}
+		})
+	}
+}
+
+// TestEveryRegisteredIslandRenders renders each island in the registry
+// and checks that its fragment's root carries no load trigger, which
+// would make htmx fetch it again forever.
+func TestEveryRegisteredIslandRenders(t *testing.T) {
+	site := atolltest.Start(t)
+	names := fragments.Names()
+	if len(names) < 2 {
+		t.Fatalf("registry holds %v, want the demo islands", names)
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			r := site.Island(t, name)
+			atolltest.ExpectIsland(t, r, http.StatusOK)
+			frag, err := html.ParseFragment(strings.NewReader(r.Body), &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
+			if err != nil || len(frag) != 1 {
+				t.Fatalf("want one root element, got %d (%v): %q", len(frag), err, r.Body)
+			}
+			root := frag[0]
+			if v, _ := attr(root, "data-island"); v != name || !hasClass(root, "island") {
+				t.Errorf("root element lacks class island and data-island=%q: %q", name, r.Body)
+			}
+			if trig, _ := attr(root, "hx-trigger"); strings.Contains(trig, "load") {
+				t.Errorf("root element carries hx-trigger=%q: htmx would loop", trig)
+			}
+			if _, busy := attr(root, "aria-busy"); busy {
+				t.Errorf("a rendered island still says aria-busy")
+			}
+		})
+	}
+}
+
+func TestIslandRendersAreLogged(t *testing.T) {
+	site := atolltest.Start(t)
+	r := site.Island(t, "server-info")
+	id := r.Header.Get("X-Request-ID")
+	if len(id) != 36 {
+		t.Fatalf("X-Request-ID = %q, want a uuid", id)
+	}
+	var line string
+	for _, l := range strings.Split(site.Logs.String(), "\n") {
+		if strings.Contains(l, id) {
+			line = l
+		}
+	}
+	for _, want := range []string{`"island":"server-info"`, `"render":`, `"status":200`, `"method":"GET"`, `"path":"/_islands/server-info"`, `"latency":`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line for request %s lacks %s: %s", id, want, line)
+		}
+	}
+}

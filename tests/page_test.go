@@ -1,0 +1,174 @@
+package tests
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"atoll/atolltest"
+	"atoll/config"
+	"atoll/fragments"
+)
+
+func TestHomePageIsStaticAndCacheable(t *testing.T) {
+	site := atolltest.Start(t)
+	r := site.Get(t, "/")
+	atolltest.ExpectPage(t, r, 24*time.Hour)
+
+	doc := parse(t, r.Body)
+	for _, want := range []string{"Server Islands", "What are Server Islands?", "How it works", "When to use Server Islands", "Build Timestamp"} {
+		if !strings.Contains(text(doc), want) {
+			t.Errorf("home page lacks %q", want)
+		}
+	}
+	got := map[string]bool{}
+	for _, p := range placeholders(doc) {
+		name, _ := attr(p, "data-island")
+		got[name] = true
+		checks := map[string]string{"hx-get": "/_islands/" + name, "hx-trigger": "load", "hx-swap": "outerHTML", "aria-busy": "true"}
+		for k, want := range checks {
+			if v, _ := attr(p, k); v != want {
+				t.Errorf("placeholder %q: %s = %q, want %q", name, k, v, want)
+			}
+		}
+		if id, _ := attr(p, "id"); !strings.HasPrefix(id, "island-"+name+"-") {
+			t.Errorf("placeholder %q: id = %q, want island-%s-N", name, id, name)
+		}
+		if sk := findAll(p, func(n *html.Node) bool { return hasClass(n, "skeleton") }); len(sk) == 0 {
+			t.Errorf("placeholder %q carries no fallback skeleton", name)
+		}
+	}
+	for _, want := range []string{"server-info", "user-greeting"} {
+		if !got[want] {
+			t.Errorf("home page has no placeholder for island %q (found %v)", want, got)
+		}
+	}
+	// The page overrides the greeting's fallback; server-info keeps its own.
+	if !strings.Contains(r.Body, `<p class="greeting">Hello, <span class="skeleton w-6"></span>!</p>`) {
+		t.Errorf("the greeting placeholder lacks the page's own fallback")
+	}
+	si, _ := fragments.Lookup("server-info")
+	if !strings.Contains(r.Body, string(si.Fallback)) {
+		t.Errorf("the server-info placeholder lacks the island's default fallback")
+	}
+	// The snippets quote the repository's real files.
+	if !strings.Contains(r.Body, "func init() {") || !strings.Contains(r.Body, "Register(Island{") {
+		t.Errorf("the How it works section does not quote fragments/user_greeting.go")
+	}
+}
+
+func TestPagesCarryNoInlineScriptOrStyle(t *testing.T) {
+	site := atolltest.Start(t)
+	for _, path := range []string{"/", "/about", "/no-such-page"} {
+		doc := parse(t, site.Get(t, path).Body)
+		for _, s := range findAll(doc, func(n *html.Node) bool { return n.Data == "script" }) {
+			if src, ok := attr(s, "src"); !ok || !strings.HasPrefix(src, "/public/") || strings.TrimSpace(text(s)) != "" {
+				t.Errorf("%s: a script that is not a self-hosted file: src=%q", path, src)
+			}
+		}
+		if n := findAll(doc, func(n *html.Node) bool { _, ok := attr(n, "style"); return ok || n.Data == "style" }); len(n) > 0 {
+			t.Errorf("%s: %d inline style attributes or elements", path, len(n))
+		}
+		if n := findAll(doc, func(n *html.Node) bool {
+			for _, a := range n.Attr {
+				if strings.HasPrefix(a.Key, "hx-on") || strings.HasPrefix(a.Key, "on") {
+					return true
+				}
+			}
+			return false
+		}); len(n) > 0 {
+			t.Errorf("%s: %d inline event handlers", path, len(n))
+		}
+	}
+}
+
+func TestPageRevalidationAndHead(t *testing.T) {
+	site := atolltest.Start(t)
+	first := site.Get(t, "/about")
+	atolltest.ExpectPage(t, first, 24*time.Hour)
+	etag := first.Header.Get("ETag")
+
+	again := site.Get(t, "/about", "If-None-Match", etag)
+	if again.Status != http.StatusNotModified || again.Body != "" || again.Header.Get("ETag") != etag {
+		t.Fatalf("revalidation: status %d, ETag %q, body %d bytes; want 304, %q, empty", again.Status, again.Header.Get("ETag"), len(again.Body), etag)
+	}
+	if other := site.Get(t, "/about", "If-None-Match", `"stale"`); other.Status != http.StatusOK {
+		t.Fatalf("a stale ETag got %d, want 200", other.Status)
+	}
+	if home := site.Get(t, "/"); home.Header.Get("ETag") == etag {
+		t.Fatalf("two different pages share the ETag %s", etag)
+	}
+	head := site.Do(t, http.MethodHead, "/about", nil)
+	if head.Status != http.StatusOK || head.Body != "" || head.Header.Get("ETag") != etag {
+		t.Fatalf("HEAD: status %d, %d body bytes, ETag %q", head.Status, len(head.Body), head.Header.Get("ETag"))
+	}
+}
+
+func TestBuildTimestampIsFixedUntilRestart(t *testing.T) {
+	built := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	site := atolltest.Start(t, atolltest.WithClock(func() time.Time { return built }))
+	a := field(t, parse(t, site.Get(t, "/").Body), "build")
+	b := field(t, parse(t, site.Get(t, "/").Body), "build")
+	if a != "2025-01-01 · 00:00:00" || a != b {
+		t.Fatalf("build timestamps %q and %q, want both 2025-01-01 · 00:00:00", a, b)
+	}
+}
+
+func TestPageMaxAgeIsConfigurable(t *testing.T) {
+	site := atolltest.Start(t, atolltest.WithConfig(func(c *config.Config) { c.PageMaxAge = 7 * 24 * time.Hour }))
+	r := site.Get(t, "/")
+	atolltest.ExpectPage(t, r, 7*24*time.Hour)
+	if cc := r.Header.Get("Cache-Control"); cc != "public, max-age=604800" {
+		t.Fatalf("Cache-Control = %q, want public, max-age=604800", cc)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	site := atolltest.Start(t)
+	for _, path := range []string{"/", "/_islands/server-info"} {
+		h := site.Get(t, path).Header
+		csp := h.Get("Content-Security-Policy")
+		for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: CSP %q lacks %q", path, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("%s: CSP %q allows unsafe sources", path, csp)
+		}
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" {
+			t.Errorf("%s: nosniff %q, Referrer-Policy %q", path, h.Get("X-Content-Type-Options"), h.Get("Referrer-Policy"))
+		}
+	}
+}
+
+func TestAssetsAreFingerprintedAndImmutable(t *testing.T) {
+	site := atolltest.Start(t)
+	doc := parse(t, site.Get(t, "/").Body)
+	var urls []string
+	for _, n := range findAll(doc, func(n *html.Node) bool { return n.Data == "script" || n.Data == "link" }) {
+		for _, k := range []string{"src", "href"} {
+			if v, ok := attr(n, k); ok {
+				urls = append(urls, v)
+			}
+		}
+	}
+	var sawHTMX, sawCSS bool
+	for _, u := range urls {
+		r := site.Get(t, u)
+		if r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+			t.Errorf("%s: status %d, Cache-Control %q", u, r.Status, r.Header.Get("Cache-Control"))
+		}
+		sawHTMX = sawHTMX || strings.HasPrefix(u, "/public/vendor/htmx.") && strings.Contains(r.Body, "htmx")
+		sawCSS = sawCSS || strings.HasPrefix(u, "/public/css/site.") && strings.HasPrefix(r.Header.Get("Content-Type"), "text/css")
+	}
+	if !sawHTMX || !sawCSS {
+		t.Fatalf("the page links htmx %v and the stylesheet %v by fingerprinted URL; want both (urls %v)", sawHTMX, sawCSS, urls)
+	}
+	if r := site.Get(t, "/public/css/site.css"); r.Status != http.StatusNotFound {
+		t.Errorf("an unfingerprinted asset URL got %d, want 404", r.Status)
+	}
+}
