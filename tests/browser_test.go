@@ -1,0 +1,108 @@
+package tests
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"atoll/atolltest"
+)
+
+// browser starts headless Debian chromium for one test and returns its
+// context and a channel of everything the page writes to the console,
+// exceptions and browser log entries (CSP violations among them). It
+// fails the test, never skips it, when chromium is not installed.
+func browser(t *testing.T) (context.Context, <-chan chromedp.ConsoleMessage) {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("chromium is not installed, and the browser tests need it: run `apt-get install -y chromium` (.ci/run does this): %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium at %s: %v", path, err)
+	}
+	msgs := make(chan chromedp.ConsoleMessage, 256)
+	console := chromedp.Console(ctx)
+	go func() {
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			select {
+			case msgs <- m:
+			default:
+			}
+		}
+	}()
+	return ctx, msgs
+}
+
+// expectCleanConsole asks the page to load an image from another origin,
+// which the CSP must refuse, and reads the console up to that refusal: every message before it came
+// from the page under test and must not be an error, an exception or a
+// security warning. The refusal itself proves the check can see them.
+func expectCleanConsole(t *testing.T, ctx context.Context, msgs <-chan chromedp.ConsoleMessage) {
+	t.Helper()
+	const control = "atoll-csp-control"
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](
+		`(() => { const i = new Image(); i.src = 'http://127.0.0.2:9/`+control+`.png'; document.body.appendChild(i); })()`))
+	if err != nil {
+		t.Fatalf("inject the CSP control: %v", err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-msgs:
+			if strings.Contains(m.Text, control) && strings.Contains(m.Text, "Content Security Policy") {
+				return // the control: everything before it was clean
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning || m.Source == "security" {
+				t.Errorf("browser console: %s", m)
+			}
+		case <-deadline:
+			t.Fatalf("the CSP refusal of a foreign image never reached the console: the console check is blind")
+		}
+	}
+}
+
+func TestBrowserIslandsReplaceTheirFallbacks(t *testing.T) {
+	site := atolltest.Start(t)
+	ctx, msgs := browser(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(site.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="user-greeting"]:not([aria-busy]) [data-field="name"]`)),
+	)
+	if err != nil {
+		t.Fatalf("islands never arrived: %v", err)
+	}
+	left, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[aria-busy="true"], .skeleton, [hx-trigger="load"]').length`))
+	if err != nil || left != 0 {
+		t.Fatalf("%d placeholders or skeletons left after the islands arrived (err %v)", left, err)
+	}
+	token, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-field="token"]`)))
+	if err != nil || !strings.HasPrefix(token, "#") {
+		t.Fatalf("random token %q (err %v), want #N,NNN", token, err)
+	}
+	greeting, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.greeting`)))
+	if err != nil || strings.TrimSpace(greeting) != "Hello, Guest!" {
+		t.Fatalf("greeting %q (err %v), want Hello, Guest!", greeting, err)
+	}
+	expectCleanConsole(t, ctx, msgs)
+}
