@@ -167,10 +167,34 @@ func (r Renderer) load() (fstest.MapFS, []Source, error) {
 	return tfs, srcs, nil
 }
 
-// render runs one page through a template engine of its own, so the
-// island function can count placements per page and no engine state is
-// shared between renders (see DEPENDENCIES.md on template/html v2.1.3).
+// render runs one page through template engines of its own, so the island
+// function can count placements per page and no engine state is shared
+// between renders (see DEPENDENCIES.md on template/html v2.1.3).
+//
+// The page is rendered twice: alone, then inside its layout. The layout's
+// {{embed}} turns an error in the page into text in the output instead of
+// returning it, so only the render without a layout reports a page error.
 func (r Renderer) render(tfs fstest.MapFS, src Source) (*Page, error) {
+	data := Data{
+		Title:     src.Title,
+		Path:      src.Route,
+		BuildTime: r.Built.UTC().Format("2006-01-02 · 15:04:05"),
+		BuildISO:  r.Built.UTC().Format(time.RFC3339),
+	}
+	body, err := r.execute(tfs, src, data, "")
+	if err != nil {
+		return nil, err
+	}
+	if src.Layout != "" {
+		if body, err = r.execute(tfs, src, data, "layouts/"+src.Layout); err != nil {
+			return nil, err
+		}
+	}
+	sum := sha256.Sum256(body)
+	return &Page{Source: src, Body: body, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}, nil
+}
+
+func (r Renderer) execute(tfs fstest.MapFS, src Source, data Data, layout string) ([]byte, error) {
 	engine := html.NewFileSystem(http.FS(tfs), ".html")
 	if r.Funcs != nil {
 		engine.AddFuncMap(r.Funcs(src))
@@ -178,22 +202,11 @@ func (r Renderer) render(tfs fstest.MapFS, src Source) (*Page, error) {
 	if err := engine.Load(); err != nil {
 		return nil, fmt.Errorf("pages: parse templates: %w", err)
 	}
-	data := Data{
-		Title:     src.Title,
-		Path:      src.Route,
-		BuildTime: r.Built.UTC().Format("2006-01-02 · 15:04:05"),
-		BuildISO:  r.Built.UTC().Format(time.RFC3339),
-	}
-	var layouts []string
-	if src.Layout != "" {
-		layouts = append(layouts, "layouts/"+src.Layout)
-	}
 	var buf bytes.Buffer
-	if err := engine.Render(&buf, src.templateName(), data, layouts...); err != nil {
+	if err := engine.Render(&buf, src.templateName(), data, layout); err != nil {
 		return nil, fmt.Errorf("page %s: %w", src.File, err)
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	return &Page{Source: src, Body: buf.Bytes(), ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}, nil
+	return buf.Bytes(), nil
 }
 
 // parseSource works out a page's route and reads its front matter.

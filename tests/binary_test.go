@@ -1,0 +1,145 @@
+package tests
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// serverBinary builds cmd/server once per test run, as `make build` does.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "atoll-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "server")
+		out, err := exec.Command("go", "build", "-o", binPath, "atoll/cmd/server").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build cmd/server: %v", buildErr)
+	}
+	return binPath
+}
+
+// environ is a clean environment holding only PATH, HOME and extra.
+func environ(extra ...string) []string {
+	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, extra...)
+}
+
+func TestBadConfigurationExitsBeforeListening(t *testing.T) {
+	bin := serverBinary(t)
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"a page max-age that is not a duration", []string{"ATOLL_PAGE_MAX_AGE=forever"}, nil, "ATOLL_PAGE_MAX_AGE"},
+		{"an island timeout that is not a duration", []string{"ATOLL_ISLAND_TIMEOUT=soon"}, nil, "ATOLL_ISLAND_TIMEOUT"},
+		{"an address with no port", []string{"ATOLL_ADDR=localhost"}, nil, "ATOLL_ADDR"},
+		{"an unknown log level", []string{"ATOLL_LOG_LEVEL=loud"}, nil, "ATOLL_LOG_LEVEL"},
+		{"a dev flag that is not a boolean", []string{"ATOLL_DEV=maybe"}, nil, "ATOLL_DEV"},
+		{"an -addr flag with no port", nil, []string{"-addr", "127.0.0.1"}, "ATOLL_ADDR"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, tc.args...)
+			cmd.Env = environ(tc.env...)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+				t.Fatalf("exit error %v, want a non-zero exit; output %s", err, out)
+			}
+			if !strings.Contains(string(out), tc.want) || strings.Contains(string(out), "listening") {
+				t.Fatalf("output %q, want a message naming %s and no listening line", out, tc.want)
+			}
+		})
+	}
+}
+
+// started runs the binary on a free loopback port and returns its base
+// URL once it logs that it is listening.
+func started(t *testing.T, cmd *exec.Cmd) (url string, logs *bufio.Scanner) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		var line struct{ Message, Addr string }
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "listening" {
+			return "http://" + line.Addr, sc
+		}
+	}
+	t.Fatalf("the server exited without listening")
+	return "", nil
+}
+
+func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(serverBinary(t), "-addr", "127.0.0.1:0")
+			cmd.Env = environ("ATOLL_SHUTDOWN_TIMEOUT=5s")
+			url, logs := started(t, cmd)
+			res, err := http.Get(url + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), "Server Islands") {
+				t.Fatalf("GET / from the binary: %d", res.StatusCode)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			var rest strings.Builder
+			for logs.Scan() {
+				rest.WriteString(logs.Text() + "\n")
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("exit after %s: %v\n%s", sig, err, rest.String())
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("still running 10s after %s", sig)
+			}
+			if !strings.Contains(rest.String(), `"message":"stopped"`) {
+				t.Fatalf("no stopped line after %s:\n%s", sig, rest.String())
+			}
+		})
+	}
+}

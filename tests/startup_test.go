@@ -1,0 +1,81 @@
+package tests
+
+import (
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rs/zerolog"
+
+	"atoll/config"
+	"atoll/internal/server"
+)
+
+// siteFiles copies the repository's site files into memory so a test can
+// break one of them.
+func siteFiles(t *testing.T) fstest.MapFS {
+	t.Helper()
+	root := os.DirFS("..")
+	m := fstest.MapFS{}
+	for _, dir := range []string{"pages", "layouts", "public", "fragments"} {
+		err := fs.WalkDir(root, dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(root, p)
+			m[p] = &fstest.MapFile{Data: b}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+func TestStartupRefusesABrokenSite(t *testing.T) {
+	cases := []struct {
+		name   string
+		break_ func(fstest.MapFS)
+		want   []string
+	}{
+		{"a page that places an unregistered island", func(m fstest.MapFS) {
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte(`<p>{{ island "no-such-island" }}</p>`)}
+		}, []string{"pages/broken.html", `"no-such-island"`}},
+		{"a template that does not parse", func(m fstest.MapFS) {
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte(`<p>{{ if }}</p>`)}
+		}, []string{"pages/broken"}},
+		{"a page that links a missing asset", func(m fstest.MapFS) {
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte(`<link href="{{ asset "css/missing.css" }}">`)}
+		}, []string{"pages/broken.html", "css/missing.css"}},
+		{"the htmx asset is missing", func(m fstest.MapFS) {
+			delete(m, "public/vendor/htmx.js")
+		}, []string{"public/vendor/htmx.js", "make assets"}},
+		{"the not-found page is missing", func(m fstest.MapFS) {
+			delete(m, "pages/404.html")
+		}, []string{"pages/404.html"}},
+		{"a quoted snippet no longer matches its source", func(m fstest.MapFS) {
+			m["fragments/user_greeting.go"] = &fstest.MapFile{Data: []byte("package fragments\n")}
+		}, []string{"fragments/user_greeting.go", "snippet"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			files := siteFiles(t)
+			if _, err := server.New(server.Options{Config: config.Default(), Log: zerolog.Nop(), Files: files}); err != nil {
+				t.Fatalf("the unbroken copy does not start: %v", err)
+			}
+			tc.break_(files)
+			_, err := server.New(server.Options{Config: config.Default(), Log: zerolog.Nop(), Files: files})
+			if err == nil {
+				t.Fatal("the server started")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %s", err, w)
+				}
+			}
+		})
+	}
+}
