@@ -1,0 +1,75 @@
+// Command screenshot starts the demo site on a free loopback port, opens
+// it in headless chromium, waits for the islands to arrive and writes a
+// full-page PNG: `make screenshot` refreshes docs/screenshot.png with it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/rs/zerolog"
+
+	"atoll/config"
+	"atoll/internal/server"
+	"atoll/internal/store"
+)
+
+func main() {
+	out := flag.String("o", "docs/screenshot.png", "PNG file to write")
+	width := flag.Int("width", 1200, "viewport width in CSS pixels")
+	flag.Parse()
+	if err := run(*out, *width); err != nil {
+		fmt.Fprintln(os.Stderr, "screenshot:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out string, width int) error {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		return fmt.Errorf("chromium is not installed (apt-get install -y chromium): %w", err)
+	}
+	srv, err := server.New(server.Options{Config: config.Default(), Log: zerolog.Nop(), Sessions: store.NewMemory()})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("hide-scrollbars", true), chromedp.WindowSize(width, 900))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelTimeout()
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate("http://"+ln.Addr().String()+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="user-greeting"]:not([aria-busy])`)),
+	)
+	if err != nil {
+		return fmt.Errorf("load the page: %w", err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	return os.WriteFile(out, png, 0o644)
+}
