@@ -1,7 +1,8 @@
 # Atoll: `make run` serves the demo site, `make test` runs everything CI runs.
 GO    ?= go
-HTMX  := public/vendor/htmx.js
+HTMX  := public/vendor/htmx.js public/vendor/hx-sse.js
 STAMP := node_modules/.package-lock.json
+KEY   := data/atoll.key
 
 .PHONY: run dev test build bench assets screenshot clean
 
@@ -10,16 +11,25 @@ $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-$(HTMX): $(STAMP)
+public/vendor/htmx.js: $(STAMP)
 	@mkdir -p $(dir $@)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+public/vendor/hx-sse.js: $(STAMP)
+	@mkdir -p $(dir $@)
+	cp node_modules/htmx.org/dist/ext/hx-sse.js $@
+
+# A local key for `make run`, so sealed island URLs survive restarts.
+$(KEY):
+	@mkdir -p $(dir $@)
+	$(GO) run ./cmd/server -genkey > $@
 
 ## assets: install npm dependencies when missing and copy htmx into public/
 assets: $(HTMX)
 
-## run: serve the demo site on http://127.0.0.1:8080
-run: assets
-	$(GO) run ./cmd/server
+## run: serve the demo site on http://127.0.0.1:8080 (key in data/, made once)
+run: assets $(KEY)
+	ATOLL_KEYS="$${ATOLL_KEYS:-$$(cat $(KEY))}" $(GO) run ./cmd/server
 
 ## dev: the same with templates re-read from disk on every request
 dev: assets
@@ -29,10 +39,11 @@ dev: assets
 build: assets
 	$(GO) build -o bin/server ./cmd/server
 
-## test: vet, then every test under the race detector (needs chromium)
+## test: vet, every test under the race detector (needs chromium), a short fuzz run
 test: assets
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 10m ./...
+	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 10s ./internal/seal
 
 ## bench: benchmarks against a bare Fiber handler, with ratios
 bench: assets

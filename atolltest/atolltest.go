@@ -14,6 +14,7 @@ package atolltest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 
 	"atoll/config"
 	"atoll/internal/islands"
+	"atoll/internal/seal"
 	"atoll/internal/server"
 	"atoll/internal/store"
 )
@@ -68,6 +70,7 @@ func Start(t testing.TB, opts ...Option) *Site {
 	mem := store.NewMemory()
 	o := server.Options{Config: config.Default(), Log: zerolog.New(logs), Sessions: mem}
 	o.Config.Addr = "127.0.0.1:0"
+	o.Config.Keys, _ = seal.ParseKeys(seal.GenerateKey())
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -142,11 +145,35 @@ func (s *Site) Get(t testing.TB, path string, header ...string) *Response {
 	return s.Do(t, http.MethodGet, path, nil, header...)
 }
 
-// Island fetches the named island the way its placeholder does.
-// header holds name, value pairs, such as "Cookie", "atoll_session=…".
+// Island fetches the named island the way its placeholder on the home
+// page does. header holds name, value pairs, such as "Cookie",
+// "atoll_session=…".
 func (s *Site) Island(t testing.TB, name string, header ...string) *Response {
 	t.Helper()
-	return s.Get(t, islands.Prefix+name, append([]string{"HX-Request", "true"}, header...)...)
+	return s.IslandWith(t, name, nil, header...)
+}
+
+// IslandWith fetches the named island with props, sealed with the site's
+// key as a page would seal them.
+func (s *Site) IslandWith(t testing.TB, name string, props map[string]string, header ...string) *Response {
+	t.Helper()
+	return s.Get(t, s.IslandURL(t, name, props), append([]string{"HX-Request", "true"}, header...)...)
+}
+
+// IslandURL is the path a placeholder on the home page would fetch for
+// the named island with props (nil for none).
+func (s *Site) IslandURL(t testing.TB, name string, props map[string]string) string {
+	t.Helper()
+	u := s.Config.BasePath + islands.Path + "/" + name + "?page=%2F"
+	if props != nil {
+		keys, err := seal.New(s.Config.Keys...)
+		if err != nil {
+			t.Fatalf("atolltest: %v", err)
+		}
+		b, _ := json.Marshal(props)
+		u += "&p=" + keys.Seal("island:"+name, b)
+	}
+	return u
 }
 
 // Client is the HTTP client the helpers use; it does not follow redirects.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"atoll/internal/seal"
 )
 
 // Config is everything the server reads from its environment.
@@ -32,6 +34,13 @@ type Config struct {
 	// Root is the directory dev mode reads pages, layouts and public
 	// files from (ATOLL_ROOT). Outside dev mode the embedded copy is used.
 	Root string
+	// Keys seal island props (ATOLL_KEYS: comma-separated base64 32-byte
+	// keys). The first seals; every one opens, so a new key can be put
+	// first while the old one still opens what caches hold.
+	Keys [][]byte
+	// BasePath mounts the site under a path prefix such as /shop
+	// (ATOLL_BASE_PATH); empty for the root.
+	BasePath string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -89,6 +98,14 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	if err := dur("ATOLL_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, "a duration such as 10s"); err != nil {
 		return c, err
 	}
+	if v, ok := lookup("ATOLL_KEYS"); ok && strings.TrimSpace(v) != "" {
+		keys, err := seal.ParseKeys(v)
+		if err != nil {
+			return c, &Error{Var: "ATOLL_KEYS", Value: redact(v), Want: "comma-separated base64 32-byte keys (" + err.Error() + "; make one with: server -genkey)"}
+		}
+		c.Keys = keys
+	}
+	str("ATOLL_BASE_PATH", &c.BasePath)
 	if v, ok := lookup("ATOLL_DEV"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -125,10 +142,30 @@ func (c Config) Validate() error {
 	if _, err := zerolog.ParseLevel(strings.ToLower(c.LogLevel)); err != nil || c.LogLevel == "" {
 		return &Error{Var: "ATOLL_LOG_LEVEL", Value: c.LogLevel, Want: "one of trace, debug, info, warn, error"}
 	}
+	if len(c.Keys) == 0 && !c.Dev {
+		return &Error{Var: "ATOLL_KEYS", Value: "", Want: "one or more comma-separated base64 32-byte keys (make one with: server -genkey), or ATOLL_DEV=1 for a throwaway key"}
+	}
+	for i, k := range c.Keys {
+		if len(k) != seal.KeySize {
+			return &Error{Var: "ATOLL_KEYS", Value: fmt.Sprintf("key %d of %d bytes", i+1, len(k)), Want: "32-byte keys"}
+		}
+	}
+	if b := c.BasePath; b != "" && (!strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") || strings.Contains(b, "//") ||
+		strings.Contains(b, "..") || strings.ContainsAny(b, "?#%\\ \"'<>")) {
+		return &Error{Var: "ATOLL_BASE_PATH", Value: b, Want: "empty, or a path such as /shop with no trailing slash"}
+	}
 	if c.Root == "" {
 		return &Error{Var: "ATOLL_ROOT", Value: c.Root, Want: "a directory holding pages/, layouts/ and public/"}
 	}
 	return nil
+}
+
+// redact hides key material in error messages.
+func redact(v string) string {
+	if len(v) <= 4 {
+		return "…"
+	}
+	return v[:4] + "…"
 }
 
 // Level returns the parsed log level; Validate has already checked it.

@@ -2,12 +2,25 @@ package config
 
 import (
 	"errors"
+
+	"atoll/internal/seal"
 	"testing"
 	"time"
 )
 
+var testKey = seal.GenerateKey()
+
+// env looks up m, with a valid ATOLL_KEYS unless m sets its own.
 func env(m map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	return func(k string) (string, bool) {
+		if v, ok := m[k]; ok {
+			return v, ok
+		}
+		if k == "ATOLL_KEYS" {
+			return testKey, true
+		}
+		return "", false
+	}
 }
 
 func TestFromEnv(t *testing.T) {
@@ -29,6 +42,13 @@ func TestFromEnv(t *testing.T) {
 		{"an address without a port is refused", map[string]string{"ATOLL_ADDR": "localhost"}, "ATOLL_ADDR", nil},
 		{"an unknown log level is refused", map[string]string{"ATOLL_LOG_LEVEL": "loud"}, "ATOLL_LOG_LEVEL", nil},
 		{"a bad dev flag is refused", map[string]string{"ATOLL_DEV": "yes please"}, "ATOLL_DEV", nil},
+		{"no key outside dev mode is refused", map[string]string{"ATOLL_KEYS": ""}, "ATOLL_KEYS", nil},
+		{"no key in dev mode is allowed", map[string]string{"ATOLL_KEYS": "", "ATOLL_DEV": "1"}, "", func(c Config) bool { return c.Dev && len(c.Keys) == 0 }},
+		{"a short key is refused", map[string]string{"ATOLL_KEYS": "c2hvcnQ="}, "ATOLL_KEYS", nil},
+		{"two keys are read in order", map[string]string{"ATOLL_KEYS": testKey + "," + seal.GenerateKey()}, "", func(c Config) bool { return len(c.Keys) == 2 }},
+		{"a base path is read", map[string]string{"ATOLL_BASE_PATH": "/shop"}, "", func(c Config) bool { return c.BasePath == "/shop" }},
+		{"a base path with a trailing slash is refused", map[string]string{"ATOLL_BASE_PATH": "/shop/"}, "ATOLL_BASE_PATH", nil},
+		{"a base path without a leading slash is refused", map[string]string{"ATOLL_BASE_PATH": "shop"}, "ATOLL_BASE_PATH", nil},
 		{"a bad island timeout is refused", map[string]string{"ATOLL_ISLAND_TIMEOUT": "soon"}, "ATOLL_ISLAND_TIMEOUT", nil},
 	}
 	for _, tc := range cases {

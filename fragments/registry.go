@@ -38,6 +38,13 @@ type Island struct {
 	Render func(r *Request) (any, error)
 	// Timeout overrides the server's island deadline when it is not zero.
 	Timeout time.Duration
+	// Cookies lists the cookies the island reads; Request.Cookie refuses
+	// any other.
+	Cookies []string
+	// CacheControl is the island's Cache-Control header; empty means
+	// "no-store". It may be "private, max-age=N", or "public, max-age=N"
+	// for an island that reads no cookies; anything else stops startup.
+	CacheControl string
 }
 
 var (

@@ -15,6 +15,7 @@ func init() {
 		Fallback: `<p class="greeting"><span class="skeleton w-12"></span></p>`,
 		Template: `<p class="greeting">Hello, <span data-field="name">{{.Name}}</span>!</p>`,
 		Render:   renderGreeting,
+		Cookies:  []string{SessionCookie},
 	})
 }
 

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"atoll/internal/seal"
 )
 
 var (
@@ -44,9 +46,12 @@ func serverBinary(t *testing.T) string {
 	return binPath
 }
 
-// environ is a clean environment holding only PATH, HOME and extra.
+var binaryKey = seal.GenerateKey()
+
+// environ is a clean environment holding only PATH, HOME, a key and
+// extra, which may override the key.
 func environ(extra ...string) []string {
-	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, extra...)
+	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ATOLL_KEYS=" + binaryKey}, extra...)
 }
 
 func TestBadConfigurationExitsBeforeListening(t *testing.T) {
@@ -63,6 +68,9 @@ func TestBadConfigurationExitsBeforeListening(t *testing.T) {
 		{"an unknown log level", []string{"ATOLL_LOG_LEVEL=loud"}, nil, "ATOLL_LOG_LEVEL"},
 		{"a dev flag that is not a boolean", []string{"ATOLL_DEV=maybe"}, nil, "ATOLL_DEV"},
 		{"an -addr flag with no port", nil, []string{"-addr", "127.0.0.1"}, "ATOLL_ADDR"},
+		{"no key outside dev mode", []string{"ATOLL_KEYS="}, nil, "ATOLL_KEYS"},
+		{"a key that is not base64", []string{"ATOLL_KEYS=not a key"}, nil, "ATOLL_KEYS"},
+		{"a base path with a trailing slash", []string{"ATOLL_BASE_PATH=/shop/"}, nil, "ATOLL_BASE_PATH"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,7 +91,7 @@ func TestBadConfigurationExitsBeforeListening(t *testing.T) {
 }
 
 // started runs the binary on a free loopback port and returns its base
-// URL once it logs that it is listening.
+// URL once it logs that it is listening, within 20 seconds.
 func started(t *testing.T, cmd *exec.Cmd) (url string, logs *bufio.Scanner) {
 	t.Helper()
 	stderr, err := cmd.StderrPipe()
@@ -95,14 +103,60 @@ func started(t *testing.T, cmd *exec.Cmd) (url string, logs *bufio.Scanner) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		var line struct{ Message, Addr string }
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "listening" {
-			return "http://" + line.Addr, sc
+	found := make(chan string, 1)
+	go func() {
+		defer close(found)
+		for sc.Scan() {
+			var line struct{ Message, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "listening" {
+				found <- line.Addr
+				return
+			}
+			if _, rest, ok := strings.Cut(sc.Text(), "listening addr="); ok { // dev mode's console format
+				found <- strings.Fields(rest)[0]
+				return
+			}
 		}
+	}()
+	select {
+	case addr, ok := <-found:
+		if !ok {
+			t.Fatalf("the server exited without listening")
+		}
+		return "http://" + addr, sc
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the server did not log that it is listening within 20s")
 	}
-	t.Fatalf("the server exited without listening")
 	return "", nil
+}
+
+func TestGenkeyPrintsAUsableKey(t *testing.T) {
+	out, err := exec.Command(serverBinary(t), "-genkey").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := seal.ParseKeys(strings.TrimSpace(string(out)))
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("-genkey printed %q: %v", out, err)
+	}
+	again, _ := exec.Command(serverBinary(t), "-genkey").Output()
+	if string(again) == string(out) {
+		t.Fatal("two -genkey runs printed the same key")
+	}
+}
+
+func TestDevModeMakesAThrowawayKey(t *testing.T) {
+	cmd := exec.Command(serverBinary(t), "-addr", "127.0.0.1:0")
+	cmd.Env = environ("ATOLL_KEYS=", "ATOLL_DEV=1", "ATOLL_ROOT=..")
+	url, _ := started(t, cmd)
+	res, err := http.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("dev mode GET /: %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
+	}
 }
 
 func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {

@@ -67,6 +67,14 @@ func TestUserGreeting(t *testing.T) {
 	}
 }
 
+// islandProps are the props an island needs to render; the rest need none.
+var islandProps = map[string]map[string]string{
+	"latency": {"n": "1", "ms": "5"},
+}
+
+// failsOnPurpose are the /faults islands and the status each must answer.
+var failsOnPurpose = map[string]int{"fault-error": 500, "fault-panic": 500, "fault-timeout": 504}
+
 // TestEveryRegisteredIslandRenders renders each island in the registry
 // and checks that its fragment's root carries no load trigger, which
 // would make htmx fetch it again forever.
@@ -78,7 +86,14 @@ func TestEveryRegisteredIslandRenders(t *testing.T) {
 	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			r := site.Island(t, name)
+			r := site.IslandWith(t, name, islandProps[name])
+			if status, ok := failsOnPurpose[name]; ok {
+				atolltest.ExpectIsland(t, r, status)
+				if !strings.Contains(r.Body, `role="alert"`) || !strings.Contains(r.Body, `class="retry"`) {
+					t.Fatalf("%s: want an error state with Retry, got %q", name, r.Body)
+				}
+				return
+			}
 			atolltest.ExpectIsland(t, r, http.StatusOK)
 			frag, err := html.ParseFragment(strings.NewReader(r.Body), &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
 			if err != nil || len(frag) != 1 {

@@ -28,11 +28,17 @@ func TestHomePageIsStaticAndCacheable(t *testing.T) {
 	for _, p := range placeholders(doc) {
 		name, _ := attr(p, "data-island")
 		got[name] = true
-		checks := map[string]string{"hx-get": "/_islands/" + name, "hx-trigger": "load", "hx-swap": "outerHTML", "aria-busy": "true"}
+		checks := map[string]string{"hx-swap": "outerHTML", "aria-busy": "true"}
 		for k, want := range checks {
 			if v, _ := attr(p, k); v != want {
 				t.Errorf("placeholder %q: %s = %q, want %q", name, k, v, want)
 			}
+		}
+		if v, _ := attr(p, "hx-get"); !strings.HasPrefix(v, "/_islands/"+name+"?") || !strings.Contains(v, "page=%2F") {
+			t.Errorf("placeholder %q: hx-get = %q, want /_islands/%s?…page=%%2F", name, v, name)
+		}
+		if v, _ := attr(p, "hx-trigger"); v != "load" && !(name == "ticker" && v == "revealed") {
+			t.Errorf("placeholder %q: hx-trigger = %q, want load (revealed for the ticker)", name, v)
 		}
 		if id, _ := attr(p, "id"); !strings.HasPrefix(id, "island-"+name+"-") {
 			t.Errorf("placeholder %q: id = %q, want island-%s-N", name, id, name)
@@ -41,7 +47,7 @@ func TestHomePageIsStaticAndCacheable(t *testing.T) {
 			t.Errorf("placeholder %q carries no fallback skeleton", name)
 		}
 	}
-	for _, want := range []string{"server-info", "user-greeting"} {
+	for _, want := range []string{"server-info", "user-greeting", "ticker"} {
 		if !got[want] {
 			t.Errorf("home page has no placeholder for island %q (found %v)", want, got)
 		}

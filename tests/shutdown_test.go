@@ -11,7 +11,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"atoll/config"
 	"atoll/fragments"
 	"atoll/internal/server"
 )
@@ -44,7 +43,7 @@ func init() {
 }
 
 func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
-	cfg := config.Default()
+	cfg := testConfig()
 	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)

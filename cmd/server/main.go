@@ -1,6 +1,7 @@
 // Command server runs the Atoll site server.
 //
 //	server [-addr 127.0.0.1:8080]
+//	server -genkey      print a fresh key for ATOLL_KEYS
 //
 // Settings come from ATOLL_* environment variables (see config); -addr
 // overrides ATOLL_ADDR. SIGINT or SIGTERM stops the server after the
@@ -21,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"atoll/config"
+	"atoll/internal/seal"
 	"atoll/internal/server"
 	"atoll/internal/store"
 )
@@ -28,7 +30,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "atoll:", err)
 		os.Exit(1)
 	}
@@ -36,24 +38,32 @@ func main() {
 
 // run reads the configuration, starts the server and blocks until ctx is
 // cancelled, then shuts down gracefully.
-func run(ctx context.Context, args []string, lookup func(string) (string, bool), stderr io.Writer) error {
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("server", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", "", "listen address (overrides ATOLL_ADDR)")
+	genkey := flags.Bool("genkey", false, "print a fresh key for ATOLL_KEYS and exit")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *genkey {
+		_, err := fmt.Fprintln(stdout, seal.GenerateKey())
+		return err
+	}
 	cfg, err := config.FromEnv(lookup)
 	if err != nil {
 		return err
 	}
-	flags := flag.NewFlagSet("server", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (overrides ATOLL_ADDR)")
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("-addr: %w", err)
+	if *addr != "" {
+		cfg.Addr = *addr
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("-addr: %w", err)
+		}
 	}
 
 	var out io.Writer = stderr
 	if cfg.Dev {
-		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
+		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly, NoColor: !isTerminal(stderr)}
 	}
 	log := zerolog.New(out).Level(cfg.Level()).With().Timestamp().Logger()
 	if cfg.Dev {
@@ -84,4 +94,14 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	log.Info().Msg("stopped")
 	return nil
+}
+
+// isTerminal reports whether w is a terminal, where colours help.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -19,13 +19,15 @@ import (
 	"atoll/internal/httpcache"
 )
 
-// Prefix is the URL path under which assets are served.
+// Prefix is the URL path under which assets are served, after the site's
+// base path.
 const Prefix = "/public/"
 
 // Required lists the assets the server cannot run without, with the
 // command that produces each.
 var Required = map[string]string{
-	"vendor/htmx.js": "make assets (npm ci, then copies node_modules/htmx.org/dist/htmx.min.js)",
+	"vendor/htmx.js":   "make assets (npm ci, then copies node_modules/htmx.org/dist/htmx.min.js)",
+	"vendor/hx-sse.js": "make assets (npm ci, then copies node_modules/htmx.org/dist/ext/hx-sse.js)",
 }
 
 type file struct {
@@ -41,9 +43,10 @@ type Assets struct {
 	files map[string]*file  // URL path -> file
 }
 
-// Load reads every file under dir in fsys. It fails when a Required file
-// is missing, naming the command that builds it.
-func Load(fsys fs.FS, dir string) (*Assets, error) {
+// Load reads every file under dir in fsys, to be served under urlPrefix
+// (Prefix, behind the site's base path). It fails when a Required file is
+// missing, naming the command that builds it.
+func Load(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
 	a := &Assets{urls: map[string]string{}, files: map[string]*file{}}
 	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -60,7 +63,7 @@ func Load(fsys fs.FS, dir string) (*Assets, error) {
 		sum := sha256.Sum256(body)
 		hash := hex.EncodeToString(sum[:])[:10]
 		ext := path.Ext(name)
-		url := Prefix + strings.TrimSuffix(name, ext) + "." + hash + ext
+		url := urlPrefix + strings.TrimSuffix(name, ext) + "." + hash + ext
 		ct := mime.TypeByExtension(ext)
 		if ct == "" {
 			ct = "application/octet-stream"

@@ -19,6 +19,18 @@ func Page(c *fiber.Ctx, maxAge time.Duration, etag string) (notModified bool) {
 	return Matches(c.Get(fiber.HeaderIfNoneMatch), etag)
 }
 
+// Revalidated sets "Cache-Control: public, max-age=0, s-maxage=N,
+// stale-while-revalidate=N" and the page's ETag, for a page regenerated
+// every N: shared caches keep it N and may serve it stale while they
+// fetch the next copy; browsers revalidate with the ETag. It reports
+// whether the request's If-None-Match already names that ETag.
+func Revalidated(c *fiber.Ctx, every time.Duration, etag string) (notModified bool) {
+	n := strconv.Itoa(int(every / time.Second))
+	c.Set(fiber.HeaderCacheControl, "public, max-age=0, s-maxage="+n+", stale-while-revalidate="+n)
+	c.Set(fiber.HeaderETag, etag)
+	return Matches(c.Get(fiber.HeaderIfNoneMatch), etag)
+}
+
 // Immutable sets "Cache-Control: public, max-age=31536000, immutable" and
 // the ETag of a fingerprinted asset, whose URL changes with its content.
 func Immutable(c *fiber.Ctx, etag string) (notModified bool) {

@@ -1,50 +1,110 @@
 package islands
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-
-	"atoll/internal/httpcache"
 )
 
-// Locals keys under which Handle leaves the island's name and render time
-// for the request log.
+// Locals keys under which the handlers leave the island's name, render
+// time and outcome for the request log.
 const (
-	LocalIsland = "atoll.island"
-	LocalRender = "atoll.render"
+	LocalIsland  = "atoll.island"
+	LocalRender  = "atoll.render"
+	LocalOutcome = "atoll.outcome"
 )
 
-// Handle serves GET /_islands/:name. It sets, on success and failure alike,
-// "Cache-Control: no-store", "X-Robots-Tag: noindex" and a Server-Timing
-// entry with the render time; failures go to the server's error handler as
-// *Failure.
+// MaxRequestURI is the longest island request URI accepted; longer ones
+// get 414 (props that long travel in a POST body instead).
+const MaxRequestURI = 8192
+
+// Handle serves GET and POST {base}/_islands/{name}. It sets, on success
+// and failure alike, the island's Cache-Control ("no-store" unless the
+// island declares otherwise), "X-Robots-Tag: noindex" and a Server-Timing
+// entry with the render time. It reads no HX-* or Accept header, so a
+// plain fetch of the same URL gets the same fragment. Failures go to the
+// server's error handler as *Failure.
 func (e *Engine) Handle(c *fiber.Ctx) error {
-	httpcache.NoStore(c)
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("X-Robots-Tag", "noindex")
-	if m := c.Method(); m != fiber.MethodGet && m != fiber.MethodHead {
-		c.Set(fiber.HeaderAllow, "GET, HEAD")
-		return &Failure{Status: fiber.StatusMethodNotAllowed, Message: "Islands are fetched with GET."}
+	m := c.Method()
+	if m != fiber.MethodGet && m != fiber.MethodHead && m != fiber.MethodPost {
+		c.Set(fiber.HeaderAllow, "GET, HEAD, POST")
+		return &Failure{Status: fiber.StatusMethodNotAllowed, Outcome: OutcomeRejected, Message: "Islands are fetched with GET or POST."}
 	}
-	name := c.Params("name")
-	if _, ok := e.islands[name]; !ok {
-		return &Failure{Status: fiber.StatusNotFound, Message: "This island does not exist."}
+	is, ok := e.islands[c.Params("name")]
+	if !ok {
+		return &Failure{Status: fiber.StatusNotFound, Outcome: OutcomeRejected, Message: "This island does not exist."}
 	}
-	name = e.islands[name].Name // a copy that outlives Fiber's buffers
+	c.Locals(LocalIsland, is.Name)
+	if len(c.Request().RequestURI()) > MaxRequestURI {
+		return &Failure{Status: fiber.StatusRequestURITooLong, Outcome: OutcomeRejected, Message: "This island's link is too long."}
+	}
+	sealed := c.Query("p")
+	if m == fiber.MethodPost {
+		sealed = c.FormValue("p")
+	}
+	spec, f := e.parseSpec(is.Name, c.Query("page"), sealed, c.Query("every"), c.Query("on"))
+	if f != nil {
+		return f
+	}
 
 	cookies := map[string]string{}
-	c.Request().Header.VisitAllCookie(func(k, v []byte) { cookies[string(k)] = string(v) })
-
+	for _, name := range is.Cookies {
+		if v := c.Cookies(name); v != "" {
+			cookies[name] = strings.Clone(v)
+		}
+	}
 	start := time.Now()
-	body, err := e.Render(c.UserContext(), name, cookies)
+	body, err := e.Render(c.UserContext(), spec, cookies)
 	took := time.Since(start)
-	c.Locals(LocalIsland, name)
 	c.Locals(LocalRender, took)
 	c.Set("Server-Timing", fmt.Sprintf("render;dur=%.2f", float64(took.Microseconds())/1000))
 	if err != nil {
 		return err
 	}
+	c.Locals(LocalOutcome, OutcomeOK)
+	c.Set(fiber.HeaderCacheControl, is.cache)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.Send(body)
+}
+
+// parseSpec checks everything an island URL carries. Every string it
+// keeps is a copy, since Fiber reuses request buffers after the handler
+// returns and a render may outlive it.
+func (e *Engine) parseSpec(name, page, sealed, every, on string) (*Spec, *Failure) {
+	s := &Spec{Name: name, Page: SamePath(page)}
+	bad := func(cause error) *Failure {
+		return &Failure{Spec: &Spec{Name: name}, Status: fiber.StatusBadRequest, Outcome: OutcomeBadProps,
+			Message: "This part of the page has an invalid link. Reloading the page should fix it.", Cause: cause}
+	}
+	if sealed != "" {
+		plain, err := e.opts.Keys.Open(purpose(name), sealed)
+		if err != nil {
+			return nil, bad(fmt.Errorf("open props: %w", err))
+		}
+		if err := json.Unmarshal(plain, &s.Props); err != nil || s.Props == nil {
+			return nil, bad(fmt.Errorf("decode props: %v", err))
+		}
+		s.sealed = strings.Clone(sealed)
+	}
+	if every != "" {
+		d, err := time.ParseDuration(every)
+		if err != nil {
+			return nil, bad(fmt.Errorf("every=%q: %w", every, err))
+		}
+		s.Every = d
+	}
+	if on != "" {
+		for _, ev := range strings.Split(on, ",") {
+			s.On = append(s.On, strings.Clone(ev))
+		}
+	}
+	if err := checkRefresh(s.Every, s.On); err != nil {
+		return nil, bad(err)
+	}
+	return s, nil
 }

@@ -1,15 +1,20 @@
 // Package islands turns registered fragments into two things: the
-// placeholder a page carries, and the endpoint that renders an island per
-// request under a deadline, with panics and errors contained.
+// placeholder a page carries, and the endpoints that render islands per
+// request, one at a time or many in one stream, under a deadline, with
+// panics and errors contained.
 package islands
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
+	"net/url"
+	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,10 +22,16 @@ import (
 	"github.com/rs/zerolog"
 
 	"atoll/fragments"
+	"atoll/internal/seal"
 )
 
-// Prefix is the URL path under which islands are served.
-const Prefix = "/_islands/"
+// Path is the island endpoint's path under the site's base path; an
+// island is served at Path/{name}, a batch stream at Path itself.
+const Path = "/_islands"
+
+// MaxURL is the longest island URL a placeholder puts in hx-get; longer
+// ones send their sealed props in a POST body.
+const MaxURL = 2048
 
 // Options configures an Engine.
 type Options struct {
@@ -31,12 +42,17 @@ type Options struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	Log zerolog.Logger
+	// Keys seal and open props and batch lists.
+	Keys *seal.Keys
+	// Base is the site's base path ("" or "/shop").
+	Base string
 }
 
 type island struct {
 	fragments.Island
 	tmpl    *template.Template
 	timeout time.Duration
+	cache   string
 }
 
 // Engine renders registered islands.
@@ -45,11 +61,16 @@ type Engine struct {
 	opts    Options
 }
 
+var maxAge = regexp.MustCompile(`^(private|public), max-age=\d{1,8}$`)
+
 // New provisions every registered island: it parses each template and
-// fails, naming the island, if one does not parse.
+// checks each cache declaration, and fails naming the island at fault.
 func New(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Keys == nil {
+		return nil, errors.New("islands: no keys to seal props with")
 	}
 	e := &Engine{islands: map[string]*island{}, opts: opts}
 	for _, name := range fragments.Names() {
@@ -61,72 +82,113 @@ func New(opts Options) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("island %q: template: %w", name, err)
 		}
-		timeout := fi.Timeout
-		if timeout == 0 {
-			timeout = opts.Timeout
+		is := &island{Island: fi, tmpl: t, timeout: fi.Timeout, cache: fi.CacheControl}
+		if is.timeout == 0 {
+			is.timeout = opts.Timeout
 		}
-		e.islands[name] = &island{Island: fi, tmpl: t, timeout: timeout}
+		switch {
+		case is.cache == "":
+			is.cache = "no-store"
+		case !maxAge.MatchString(is.cache):
+			return nil, fmt.Errorf("island %q: CacheControl %q: want empty (no-store), \"private, max-age=N\" or \"public, max-age=N\"", name, is.cache)
+		case strings.HasPrefix(is.cache, "public") && len(fi.Cookies) > 0:
+			return nil, fmt.Errorf("island %q reads cookies %v but declares CacheControl %q: a shared cache would hand one visitor's island to another; use \"private, max-age=N\"",
+				name, fi.Cookies, is.cache)
+		}
+		e.islands[name] = is
 	}
 	return e, nil
 }
 
-// Failure is an island that could not be shown. The server's error
-// handler turns it into an error-state fragment with the given status.
-type Failure struct {
-	Island  string
-	Status  int
-	Message string // shown to the visitor
-	Retry   bool   // offer a Retry control
-	Cause   error  // logged, never shown
-	Stack   []byte // set for panics; logged, never shown
+// Spec is what an island URL carries: which island, on which page, with
+// which props, refreshed how.
+type Spec struct {
+	Name  string
+	Page  string            // the page's path, without the base path
+	Props map[string]string // nil when the page passed none
+	Every time.Duration     // poll interval, 0 for none
+	On    []string          // events that refresh the island
+	// sealed is Props as they travel; made on first use.
+	sealed string
 }
 
-func (f *Failure) Error() string {
-	if f.Cause == nil {
-		return fmt.Sprintf("island %q: %s", f.Island, f.Message)
+// sealedProps returns the props sealed for this island, or "" for none.
+func (e *Engine) sealedProps(s *Spec) string {
+	if s.Props == nil {
+		return ""
 	}
-	return fmt.Sprintf("island %q: %v", f.Island, f.Cause)
-}
-
-func (f *Failure) Unwrap() error { return f.Cause }
-
-// Placement is how a page places one island.
-type Placement struct {
-	Name     string
-	ID       string        // unique within the page
-	Fallback template.HTML // empty: the island's own
-}
-
-// Placeholder writes the element a page carries in place of an island: it
-// shows the fallback and asks htmx to swap in the rendered island on load.
-func (e *Engine) Placeholder(p Placement) (template.HTML, error) {
-	is, ok := e.islands[p.Name]
-	if !ok {
-		return "", fmt.Errorf("island %q is not registered (registered: %s)", p.Name, strings.Join(fragments.Names(), ", "))
+	if s.sealed == "" {
+		b, _ := json.Marshal(s.Props) // a map of strings always marshals
+		s.sealed = e.opts.Keys.Seal(purpose(s.Name), b)
 	}
-	fallback := p.Fallback
-	if fallback == "" {
-		fallback = is.Fallback
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<div id="%s" class="island island--%s" data-island="%s" aria-busy="true" hx-get="%s" hx-trigger="load" hx-swap="outerHTML">`,
-		template.HTMLEscapeString(p.ID), p.Name, p.Name, Prefix+p.Name)
-	b.WriteString(string(fallback))
-	b.WriteString(`</div>`)
-	return template.HTML(b.String()), nil
+	return s.sealed
 }
 
-// Render runs the named island with the request's cookies and returns its
-// fragment: the island's template output in a wrapper that carries the
-// island's name and no load trigger. Every failure is a *Failure.
-func (e *Engine) Render(ctx context.Context, name string, cookies map[string]string) ([]byte, error) {
-	is, ok := e.islands[name]
+func purpose(island string) string { return "island:" + island }
+
+// url is the island's URL without its sealed props, and the props.
+func (e *Engine) url(s *Spec) (base string, props string) {
+	q := url.Values{}
+	q.Set("page", s.Page)
+	if s.Every > 0 {
+		q.Set("every", formatEvery(s.Every))
+	}
+	if len(s.On) > 0 {
+		q.Set("on", strings.Join(s.On, ","))
+	}
+	return e.opts.Base + Path + "/" + s.Name + "?" + q.Encode(), e.sealedProps(s)
+}
+
+// requestAttrs are the htmx attributes that fetch the island described by
+// s: hx-get with everything in the URL, or, when that URL would be longer
+// than MaxURL, hx-post with the sealed props in the body.
+func (e *Engine) requestAttrs(s *Spec) string {
+	u, p := e.url(s)
+	if p == "" {
+		return `hx-get="` + template.HTMLEscapeString(u) + `"`
+	}
+	full := u + "&p=" + p
+	if len(full) <= MaxURL {
+		return `hx-get="` + template.HTMLEscapeString(full) + `"`
+	}
+	vals, _ := json.Marshal(map[string]string{"p": p})
+	return `hx-post="` + template.HTMLEscapeString(u) + `" hx-vals="` + template.HTMLEscapeString(string(vals)) + `"`
+}
+
+// refreshTrigger is the hx-trigger a rendered island carries so it can
+// fetch itself again: its poll and its events, never load.
+func refreshTrigger(s *Spec) string {
+	var parts []string
+	if s.Every > 0 {
+		parts = append(parts, "every "+formatEvery(s.Every))
+	}
+	for _, ev := range s.On {
+		parts = append(parts, ev+" from:document")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func formatEvery(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+}
+
+// Render runs the island s names with the request's cookies and returns
+// its fragment: the template's output in a wrapper that carries the
+// island's name and, if it refreshes, its own request attributes, never a
+// load trigger. Every failure is a *Failure.
+func (e *Engine) Render(ctx context.Context, s *Spec, cookies map[string]string) ([]byte, error) {
+	is, ok := e.islands[s.Name]
 	if !ok {
 		return nil, &Failure{Status: fiber.StatusNotFound, Message: "This island does not exist."}
 	}
 	ctx, cancel := context.WithTimeout(ctx, is.timeout)
 	defer cancel()
-	req := fragments.NewRequest(ctx, e.opts.Now(), cookies, e.opts.Deps)
+	req := fragments.NewRequest(ctx, fragments.RequestInit{Island: is.Island, Now: e.opts.Now(), Page: s.Page,
+		Props: s.Props, Cookies: cookies, Deps: e.opts.Deps})
+	open := e.openTag(s)
 
 	type result struct {
 		body []byte
@@ -136,7 +198,7 @@ func (e *Engine) Render(ctx context.Context, name string, cookies map[string]str
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				done <- result{err: &Failure{Island: name, Status: fiber.StatusInternalServerError,
+				done <- result{err: &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomePanic,
 					Message: "This part of the page crashed.", Retry: true,
 					Cause: fmt.Errorf("panic: %v", p), Stack: debug.Stack()}}
 			}
@@ -147,7 +209,7 @@ func (e *Engine) Render(ctx context.Context, name string, cookies map[string]str
 			return
 		}
 		var buf bytes.Buffer
-		fmt.Fprintf(&buf, `<div class="island island--%s" data-island="%s">`, name, name)
+		buf.WriteString(open)
 		if err := is.tmpl.Execute(&buf, data); err != nil {
 			done <- result{err: fmt.Errorf("template: %w", err)}
 			return
@@ -166,34 +228,34 @@ func (e *Engine) Render(ctx context.Context, name string, cookies map[string]str
 			return nil, f
 		}
 		if errors.Is(r.err, context.DeadlineExceeded) {
-			return nil, timeoutFailure(name, r.err)
+			return nil, timeoutFailure(s, r.err)
 		}
-		return nil, &Failure{Island: name, Status: fiber.StatusInternalServerError,
+		return nil, &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomeError,
 			Message: "This part of the page could not load.", Retry: true, Cause: r.err}
 	case <-ctx.Done():
-		return nil, timeoutFailure(name, ctx.Err())
+		return nil, timeoutFailure(s, ctx.Err())
 	}
 }
 
-func timeoutFailure(name string, cause error) *Failure {
-	return &Failure{Island: name, Status: fiber.StatusGatewayTimeout,
-		Message: "This part of the page took too long.", Retry: true, Cause: cause}
+// CacheControl is the Cache-Control header of the named island.
+func (e *Engine) CacheControl(name string) string {
+	if is, ok := e.islands[name]; ok {
+		return is.cache
+	}
+	return "no-store"
 }
 
-// FailureFragment is the error state that replaces an island's
-// placeholder: a short message and, where trying again can help, a Retry
-// button that fetches the island once more.
-func FailureFragment(f *Failure) []byte {
+func (e *Engine) openTag(s *Spec) string {
 	var b strings.Builder
-	if f.Island == "" {
-		b.WriteString(`<div class="island island--error" role="alert">`)
-	} else {
-		fmt.Fprintf(&b, `<div class="island island--%s island--error" data-island="%s" role="alert">`, f.Island, f.Island)
+	fmt.Fprintf(&b, `<div class="island island--%s" data-island="%s"`, s.Name, s.Name)
+	if trig := refreshTrigger(s); trig != "" {
+		fmt.Fprintf(&b, ` %s hx-trigger="%s" hx-swap="outerHTML"`, e.requestAttrs(s), template.HTMLEscapeString(trig))
 	}
-	fmt.Fprintf(&b, `<p class="island-message">%s</p>`, template.HTMLEscapeString(f.Message))
-	if f.Retry && f.Island != "" {
-		fmt.Fprintf(&b, `<button type="button" class="retry" hx-get="%s" hx-target="closest .island" hx-swap="outerHTML">Retry</button>`, Prefix+f.Island)
-	}
-	b.WriteString(`</div>`)
-	return []byte(b.String())
+	b.WriteString(`>`)
+	return b.String()
+}
+
+func timeoutFailure(s *Spec, cause error) *Failure {
+	return &Failure{Spec: s, Status: fiber.StatusGatewayTimeout, Outcome: OutcomeTimeout,
+		Message: "This part of the page took too long.", Retry: true, Cause: cause}
 }

@@ -8,7 +8,14 @@
 //	{{/*
 //	title: About Atoll
 //	layout: main
+//	render: static
+//	islands: separate
 //	*/}}
+//
+// render is static (the default: rendered once at startup), ssr (rendered
+// per request) or a duration such as 30s (rendered again in the
+// background once older than that). islands is separate (one request per
+// island, the default) or batch (one streamed request for all of them).
 //
 // Templates share one namespace (gofiber/template/html), so per-page
 // values such as the title travel as data, never as {{define}} blocks.
@@ -31,12 +38,25 @@ import (
 	"github.com/gofiber/template/html/v2"
 )
 
+// Mode is how a page is rendered.
+type Mode string
+
+// Render modes.
+const (
+	Static     Mode = "static"     // once, at startup
+	SSR        Mode = "ssr"        // per request
+	Revalidate Mode = "revalidate" // again in the background when stale
+)
+
 // Source is one page template and what its front matter says.
 type Source struct {
 	Route  string // "/about"
 	File   string // "pages/about.html"
 	Title  string
 	Layout string // name under layouts/, "" for none
+	Mode   Mode
+	Every  time.Duration // for Revalidate
+	Batch  bool          // islands load in one streamed request
 }
 
 func (s Source) templateName() string { return strings.TrimSuffix(s.File, ".html") }
@@ -52,8 +72,12 @@ type Page struct {
 type Data struct {
 	Title     string
 	Path      string
-	BuildTime string // "2025-01-01 · 00:00:00", UTC
+	BuildTime string // "2025-01-01 · 00:00:00", UTC: when the server started
 	BuildISO  string // RFC 3339, for <time datetime>
+	// RenderTime is when this copy of the page was rendered: the build
+	// time for static pages, later for regenerated and per-request ones.
+	RenderTime string
+	RenderISO  string
 }
 
 // Renderer renders pages from FS, which holds pages/ and layouts/.
@@ -64,12 +88,16 @@ type Renderer struct {
 	Funcs func(Source) template.FuncMap
 	// Built is the build time shown on pages.
 	Built time.Time
+	// Now is the clock for RenderTime; time.Now when nil.
+	Now func() time.Time
 }
 
 // NotFoundFile is the template rendered for unknown paths.
 const NotFoundFile = "pages/404.html"
 
-// Site is every page rendered once, by route.
+// Site is every page rendered once, by route. Pages in other modes are
+// rendered too, so startup proves they render; the server decides how to
+// serve each by its Mode.
 type Site struct {
 	routes   map[string]*Page
 	NotFound *Page
@@ -175,11 +203,17 @@ func (r Renderer) load() (fstest.MapFS, []Source, error) {
 // {{embed}} turns an error in the page into text in the output instead of
 // returning it, so only the render without a layout reports a page error.
 func (r Renderer) render(tfs fstest.MapFS, src Source) (*Page, error) {
+	now := r.Built
+	if r.Now != nil && src.Mode != Static {
+		now = r.Now()
+	}
 	data := Data{
-		Title:     src.Title,
-		Path:      src.Route,
-		BuildTime: r.Built.UTC().Format("2006-01-02 · 15:04:05"),
-		BuildISO:  r.Built.UTC().Format(time.RFC3339),
+		Title:      src.Title,
+		Path:       src.Route,
+		BuildTime:  r.Built.UTC().Format(stamp),
+		BuildISO:   r.Built.UTC().Format(time.RFC3339),
+		RenderTime: now.UTC().Format(stamp),
+		RenderISO:  now.UTC().Format(time.RFC3339),
 	}
 	body, err := r.execute(tfs, src, data, "")
 	if err != nil {
@@ -209,6 +243,8 @@ func (r Renderer) execute(tfs fstest.MapFS, src Source, data Data, layout string
 	return buf.Bytes(), nil
 }
 
+const stamp = "2006-01-02 · 15:04:05"
+
 // parseSource works out a page's route and reads its front matter.
 func parseSource(file string, body []byte) (Source, error) {
 	route := "/" + strings.TrimSuffix(strings.TrimPrefix(file, "pages/"), ".html")
@@ -216,7 +252,7 @@ func parseSource(file string, body []byte) (Source, error) {
 	if route == "" || route == "/index" {
 		route = "/"
 	}
-	src := Source{Route: route, File: file, Title: "Atoll", Layout: "main"}
+	src := Source{Route: route, File: file, Title: "Atoll", Layout: "main", Mode: Static}
 	text := strings.TrimLeft(string(body), " \t\r\n")
 	if !strings.HasPrefix(text, "{{/*") {
 		return src, nil
@@ -243,8 +279,30 @@ func parseSource(file string, body []byte) (Source, error) {
 			if value == "none" {
 				src.Layout = ""
 			}
+		case "render":
+			switch value {
+			case "static", "":
+				src.Mode = Static
+			case "ssr":
+				src.Mode = SSR
+			default:
+				d, err := time.ParseDuration(value)
+				if err != nil || d < time.Second {
+					return src, fmt.Errorf("%s: render: %q: want static, ssr or an interval of at least 1s such as 30s", file, value)
+				}
+				src.Mode, src.Every = Revalidate, d
+			}
+		case "islands":
+			switch value {
+			case "separate", "":
+				src.Batch = false
+			case "batch":
+				src.Batch = true
+			default:
+				return src, fmt.Errorf("%s: islands: %q: want separate or batch", file, value)
+			}
 		default:
-			return src, fmt.Errorf("%s: unknown front matter key %q (known: title, layout)", file, key)
+			return src, fmt.Errorf("%s: unknown front matter key %q (known: title, layout, render, islands)", file, key)
 		}
 	}
 	return src, nil

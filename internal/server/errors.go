@@ -27,12 +27,15 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status = fe.Code
 	}
 	var f *islands.Failure
-	if errors.As(err, &f) || strings.HasPrefix(c.Path(), islands.Prefix) {
+	if errors.As(err, &f) || strings.HasPrefix(c.Path(), s.cfg.BasePath+islands.Path) {
 		if f == nil {
-			f = &islands.Failure{Status: status, Message: "This part of the page could not load."}
+			f = &islands.Failure{Status: status, Outcome: islands.OutcomeRejected, Message: "This part of the page could not load."}
 		}
 		c.Set("X-Robots-Tag", "noindex")
-		return c.Status(f.Status).Send(islands.FailureFragment(f))
+		if f.Outcome != "" {
+			c.Locals(islands.LocalOutcome, f.Outcome)
+		}
+		return c.Status(f.Status).Send(s.islands.FailureFragment(f))
 	}
 	if status == fiber.StatusNotFound {
 		return c.Status(status).Send(s.site.NotFound.Body)
@@ -55,6 +58,6 @@ func (s *Server) errorPage(status int) []byte {
 	return fmt.Appendf(nil, `<!doctype html><html lang="en"><head><meta charset="utf-8">`+
 		`<meta name="viewport" content="width=device-width, initial-scale=1"><title>%d %s · Atoll</title>`+
 		`<link rel="stylesheet" href="%s"></head><body><main class="container error-page"><h1>%s</h1><p>%s</p>`+
-		`<p><a href="/">Back to the home page</a></p></main></body></html>`,
-		status, html.EscapeString(text), css, html.EscapeString(text), message)
+		`<p><a href="%s/">Back to the home page</a></p></main></body></html>`,
+		status, html.EscapeString(text), css, html.EscapeString(text), message, s.cfg.BasePath)
 }

@@ -9,12 +9,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"atoll/internal/islands"
+	"atoll/internal/requestid"
 )
 
-const (
-	localRequestID = "atoll.request_id"
-	localError     = "atoll.error"
-)
+const localError = "atoll.error"
 
 // requestLog gives every request an id (a well-formed incoming
 // X-Request-ID is kept, anything else replaced), echoes it in the
@@ -28,7 +26,7 @@ func requestLog(log zerolog.Logger, handleError fiber.ErrorHandler) fiber.Handle
 		if u, err := uuid.Parse(id); err != nil || len(id) != 36 || u == uuid.Nil {
 			id = uuid.NewString()
 		}
-		c.Locals(localRequestID, id)
+		c.Locals(requestid.Local, id)
 		c.Set(fiber.HeaderXRequestID, id)
 
 		if err := c.Next(); err != nil {
@@ -53,6 +51,9 @@ func requestLog(log zerolog.Logger, handleError fiber.ErrorHandler) fiber.Handle
 		}
 		if d, ok := c.Locals(islands.LocalRender).(time.Duration); ok {
 			ev = ev.Dur("render", d)
+		}
+		if o, ok := c.Locals(islands.LocalOutcome).(islands.Outcome); ok {
+			ev = ev.Str("outcome", string(o))
 		}
 		if err != nil && status != fiber.StatusNotFound {
 			ev = ev.AnErr("error", err)

@@ -22,7 +22,9 @@ import (
 	"atoll/fragments"
 	"atoll/internal/assets"
 	"atoll/internal/islands"
+	"atoll/internal/market"
 	"atoll/internal/pages"
+	"atoll/internal/seal"
 )
 
 // ContentSecurityPolicy allows scripts, styles and connections from the
@@ -39,6 +41,8 @@ type Options struct {
 	// Sessions is the store the greeting reads; nil means nobody is
 	// signed in.
 	Sessions fragments.Sessions
+	// Quotes feeds the ticker; a simulated market when nil.
+	Quotes fragments.Quotes
 	// Files holds pages/, layouts/ and public/. When nil it is the
 	// embedded copy, or Config.Root on disk in dev mode.
 	Files fs.FS
@@ -49,10 +53,12 @@ type Server struct {
 	app      *fiber.App
 	cfg      config.Config
 	log      zerolog.Logger
+	now      func() time.Time
 	site     *pages.Site
 	renderer pages.Renderer
 	assets   *assets.Assets
 	islands  *islands.Engine
+	fresh    map[string]*pages.Revalidating // pages regenerated when stale
 	built    time.Time
 }
 
@@ -65,6 +71,9 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Quotes == nil {
+		o.Quotes = market.New(o.Now, uint64(o.Now().UnixNano()), map[string]float64{"ATL": 42.00, "GOPH": 128.50, "HTMX": 4.01})
+	}
 	files := o.Files
 	if files == nil {
 		files = atoll.Files
@@ -72,29 +81,55 @@ func New(o Options) (*Server, error) {
 			files = os.DirFS(o.Config.Root)
 		}
 	}
-	s := &Server{cfg: o.Config, log: o.Log, built: o.Now()}
+	s := &Server{cfg: o.Config, log: o.Log, now: o.Now, built: o.Now(), fresh: map[string]*pages.Revalidating{}}
 
-	var err error
-	if s.assets, err = assets.Load(files, "public"); err != nil {
+	rawKeys := o.Config.Keys
+	if len(rawKeys) == 0 { // dev mode only; Validate refuses this otherwise
+		k, _ := seal.ParseKeys(seal.GenerateKey())
+		rawKeys = k
+		o.Log.Warn().Msg("dev mode: ATOLL_KEYS is not set, so a throwaway key seals island props; island URLs in cached pages stop working at restart")
+	}
+	keys, err := seal.New(rawKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("ATOLL_KEYS: %w", err)
+	}
+	if s.assets, err = assets.Load(files, "public", o.Config.BasePath+assets.Prefix); err != nil {
 		return nil, err
 	}
 	s.islands, err = islands.New(islands.Options{
 		Timeout: o.Config.IslandTimeout,
-		Deps:    fragments.Deps{Sessions: o.Sessions},
+		Deps:    fragments.Deps{Sessions: o.Sessions, Quotes: o.Quotes},
 		Now:     o.Now,
 		Log:     o.Log,
+		Keys:    keys,
+		Base:    o.Config.BasePath,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.renderer = pages.Renderer{FS: files, Funcs: s.pageFuncs(files), Built: s.built}
+	s.renderer = pages.Renderer{FS: files, Funcs: s.pageFuncs(files), Built: s.built, Now: o.Now}
 	if s.site, err = s.renderer.Build(); err != nil {
 		return nil, err
+	}
+	for _, route := range s.site.Routes() {
+		p, _ := s.site.Lookup(route)
+		if p.Mode == pages.Revalidate {
+			r := pages.NewRevalidating(p, p.Every, o.Now, func() (*pages.Page, error) { return s.render(route) })
+			r.Done = func(err error) {
+				if err != nil {
+					s.log.Error().Err(err).Str("page", route).Msg("regenerate page")
+				} else {
+					s.log.Debug().Str("page", route).Msg("regenerated page")
+				}
+			}
+			s.fresh[route] = r
+		}
 	}
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
 		BodyLimit:             64 << 10,
+		ReadBufferSize:        16 << 10,
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
@@ -104,6 +139,7 @@ func New(o Options) (*Server, error) {
 }
 
 func (s *Server) routes() {
+	base := s.cfg.BasePath
 	s.app.Use(requestLog(s.log, s.handleError))
 	s.app.Use(recoverPanics())
 	s.app.Use(helmet.New(helmet.Config{
@@ -112,8 +148,10 @@ func (s *Server) routes() {
 		XFrameOptions:         "DENY",
 		PermissionPolicy:      "camera=(), microphone=(), geolocation=()",
 	}))
-	s.app.All(islands.Prefix+":name", s.islands.Handle)
-	s.app.Get(assets.Prefix+"*", s.assets.Handle)
+	s.app.All(base+"/actions/*", crossOriginProtection(), s.action)
+	s.app.All(base+islands.Path, s.islands.HandleBatch)
+	s.app.All(base+islands.Path+"/:name", s.islands.Handle)
+	s.app.Get(base+assets.Prefix+"*", s.assets.Handle)
 	s.app.All("/*", s.page)
 }
 
@@ -123,7 +161,7 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Serve answers requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.log.Info().Str("addr", ln.Addr().String()).Bool("dev", s.cfg.Dev).
+	s.log.Info().Str("addr", ln.Addr().String()).Bool("dev", s.cfg.Dev).Str("base_path", s.cfg.BasePath).
 		Strs("pages", s.site.Routes()).Strs("islands", fragments.Names()).Msg("listening")
 	return s.app.Listener(ln)
 }
@@ -134,33 +172,91 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.app.ShutdownWithContext(ctx)
 }
 
+// render renders one route afresh from the site's files.
+func (s *Server) render(route string) (*pages.Page, error) {
+	p, ok, err := s.renderer.Render(route)
+	if err == nil && !ok {
+		err = fmt.Errorf("page %s is gone", route)
+	}
+	return p, err
+}
+
 // pageFuncs returns the template functions for one page:
 //
-//	{{ island "name" }}                        a placeholder with the island's fallback
-//	{{ island "name" (fallback `<p>…</p>`) }}  the same with the page's own fallback
-//	{{ asset "css/site.css" }}                 a fingerprinted asset URL
-//	{{ snippet "file" "first" "last" }}        lines of a repo file, for docs
+//	{{ island "name" }}                          a placeholder with the island's fallback
+//	{{ island "name" (fallback `<p>…</p>`) }}    the page's own fallback
+//	{{ island "name" (props "sku" .SKU) }}       sealed props for the island
+//	{{ island "name" visible }}                  load when scrolled into view
+//	{{ island "name" (poll "5s") }}              fetch again every 5 seconds
+//	{{ island "name" (on "cart-updated") }}      fetch again when the event fires
+//	{{ batch }}                                  the page's batch stream (layouts)
+//	{{ asset "css/site.css" }}                   a fingerprinted asset URL
+//	{{ url "/about" }}                           a path under the base path
+//	{{ snippet "file" "first" "last" }}          lines of a repo file, for docs
 func (s *Server) pageFuncs(files fs.FS) func(pages.Source) template.FuncMap {
 	return func(src pages.Source) template.FuncMap {
 		count := map[string]int{}
+		var placed []*islands.Placement
 		return template.FuncMap{
-			"island": func(name string, opts ...fallbackHTML) (template.HTML, error) {
+			"island": func(name string, opts ...placementOption) (template.HTML, error) {
 				count[name]++
-				p := islands.Placement{Name: name, ID: fmt.Sprintf("island-%s-%d", name, count[name])}
+				p := &islands.Placement{Spec: islands.Spec{Name: name, Page: src.Route}, ID: fmt.Sprintf("island-%s-%d", name, count[name])}
 				for _, o := range opts {
-					p.Fallback = template.HTML(o)
+					if err := o(p); err != nil {
+						return "", fmt.Errorf("island %q: %w", name, err)
+					}
 				}
+				p.Batched = src.Batch && !p.Visible
+				placed = append(placed, p)
 				return s.islands.Placeholder(p)
 			},
-			"fallback": func(html string) fallbackHTML { return fallbackHTML(html) },
-			"asset":    s.assets.URL,
-			"snippet":  func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
+			"fallback": func(html string) placementOption {
+				return func(p *islands.Placement) error { p.Fallback = template.HTML(html); return nil }
+			},
+			"props": func(kv ...any) placementOption {
+				return func(p *islands.Placement) error {
+					if len(kv)%2 != 0 {
+						return fmt.Errorf("props takes key, value pairs; got %d arguments", len(kv))
+					}
+					if p.Props == nil {
+						p.Props = map[string]string{}
+					}
+					for i := 0; i < len(kv); i += 2 {
+						k, ok := kv[i].(string)
+						if !ok {
+							return fmt.Errorf("props key %v is not a string", kv[i])
+						}
+						p.Props[k] = fmt.Sprint(kv[i+1])
+					}
+					return nil
+				}
+			},
+			"visible": func() placementOption {
+				return func(p *islands.Placement) error { p.Visible = true; return nil }
+			},
+			"poll": func(every string) placementOption {
+				return func(p *islands.Placement) error {
+					d, err := time.ParseDuration(every)
+					if err != nil {
+						return fmt.Errorf("poll %q: %w", every, err)
+					}
+					p.Every = d
+					return nil
+				}
+			},
+			"on": func(event string) placementOption {
+				return func(p *islands.Placement) error { p.On = append(p.On, event); return nil }
+			},
+			"batch":   func() template.HTML { return s.islands.BatchElement(src.Route, placed) },
+			"asset":   s.assets.URL,
+			"url":     func(path string) string { return s.cfg.BasePath + path },
+			"snippet": func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
 		}
 	}
 }
 
-// fallbackHTML is a page's own fallback for one island placement.
-type fallbackHTML string
+// placementOption changes one island placement.
+type placementOption func(*islands.Placement) error
 
 // snippet returns the lines of file from the first line containing first
 // through the next line that reads exactly last (leading and trailing

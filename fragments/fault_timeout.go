@@ -1,0 +1,19 @@
+package fragments
+
+import "time"
+
+// The fault-timeout island waits for its context, which its 300 ms
+// deadline cancels, so /faults can show the timeout state. It reads
+// nothing.
+func init() {
+	Register(Island{
+		Name:     "fault-timeout",
+		Fallback: `<p class="line"><span class="skeleton w-14"></span></p>`,
+		Template: `<p class="line">never shown</p>`,
+		Timeout:  300 * time.Millisecond,
+		Render: func(r *Request) (any, error) {
+			<-r.Context().Done()
+			return nil, r.Context().Err()
+		},
+	})
+}

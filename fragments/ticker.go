@@ -1,0 +1,55 @@
+package fragments
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The ticker island shows simulated share prices, each with an up or down
+// mark and the time of its quote. Pages place it with (poll "3s") so it
+// refreshes itself. It reads the Quotes service and the "symbols" prop
+// (comma-separated; default ATL,GOPH,HTMX); no cookies.
+func init() {
+	Register(Island{
+		Name: "ticker",
+		Fallback: `<ul class="ticker">` +
+			`<li><span class="skeleton w-6"></span> <span class="skeleton w-8"></span></li>` +
+			`<li><span class="skeleton w-6"></span> <span class="skeleton w-8"></span></li>` +
+			`<li><span class="skeleton w-6"></span> <span class="skeleton w-8"></span></li></ul>`,
+		Template: `<ul class="ticker">{{range .}}` +
+			`<li class="quote quote--{{.Dir}}" data-symbol="{{.Symbol}}"><span class="symbol">{{.Symbol}}</span> ` +
+			`<span class="price" data-field="price-{{.Symbol}}">{{.Price}}</span> ` +
+			`<span class="change" aria-label="{{.Dir}}">{{.Mark}} {{.Change}}</span> ` +
+			`<time class="at" datetime="{{.ISO}}">{{.Time}}</time></li>{{end}}</ul>`,
+		Render: renderTicker,
+	})
+}
+
+type tickerRow struct {
+	Symbol, Price, Change, Dir, Mark, Time, ISO string
+}
+
+func renderTicker(r *Request) (any, error) {
+	if r.Quotes == nil {
+		return nil, errors.New("no Quotes service")
+	}
+	symbols := strings.FieldsFunc(r.Prop("symbols"), func(c rune) bool { return c == ',' })
+	if len(symbols) == 0 {
+		symbols = []string{"ATL", "GOPH", "HTMX"}
+	}
+	rows := make([]tickerRow, 0, len(symbols))
+	for _, s := range symbols {
+		q, ok := r.Quotes.Quote(s)
+		if !ok {
+			return nil, fmt.Errorf("unknown symbol %q", s)
+		}
+		row := tickerRow{Symbol: s, Price: fmt.Sprintf("%.2f", q.Price), Change: fmt.Sprintf("%+.2f", q.Change),
+			Dir: "up", Mark: "▲", Time: q.At.Format("15:04:05"), ISO: q.At.Format("2006-01-02T15:04:05Z07:00")}
+		if q.Change < 0 {
+			row.Dir, row.Mark = "down", "▼"
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}

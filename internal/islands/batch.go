@@ -1,0 +1,156 @@
+package islands
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"atoll/internal/requestid"
+)
+
+// MaxBatch is the most islands one batch stream renders.
+const MaxBatch = 64
+
+var placementID = regexp.MustCompile(`^island-[a-z0-9-]{1,64}-\d{1,4}$`)
+
+// HandleBatch serves GET and POST {base}/_islands?b=…: every island the
+// sealed list names, rendered concurrently and written to one
+// text/event-stream response, each as its own message as soon as it is
+// ready, an out-of-band <hx-partial> that replaces its placeholder. A
+// failing island sends its own error state; the others still arrive. The
+// response is the same whatever the request's HX-* and Accept headers say.
+func (e *Engine) HandleBatch(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Robots-Tag", "noindex")
+	m := c.Method()
+	if m != fiber.MethodGet && m != fiber.MethodHead && m != fiber.MethodPost {
+		c.Set(fiber.HeaderAllow, "GET, HEAD, POST")
+		return &Failure{Status: fiber.StatusMethodNotAllowed, Outcome: OutcomeRejected, Message: "Islands are fetched with GET or POST."}
+	}
+	if len(c.Request().RequestURI()) > MaxRequestURI {
+		return &Failure{Status: fiber.StatusRequestURITooLong, Outcome: OutcomeRejected, Message: "This link is too long."}
+	}
+	token := c.Query("b")
+	if m == fiber.MethodPost {
+		token = c.FormValue("b")
+	}
+	specs, ids, err := e.openBatch(token)
+	if err != nil {
+		return &Failure{Status: fiber.StatusBadRequest, Outcome: OutcomeBadProps,
+			Message: "This page has an invalid link. Reloading the page should fix it.", Cause: err}
+	}
+	cookies := map[string]string{}
+	for _, s := range specs {
+		if is, ok := e.islands[s.Name]; ok {
+			for _, name := range is.Cookies {
+				if v := c.Cookies(name); v != "" {
+					cookies[name] = strings.Clone(v)
+				}
+			}
+		}
+	}
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set("X-Accel-Buffering", "no") // tell nginx not to hold the stream back
+	if m == fiber.MethodHead {
+		return nil
+	}
+	log := e.opts.Log.With().Str("request_id", strings.Clone(requestid.From(c))).Logger()
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel() // the client left: stop the renders still running
+		type done struct {
+			id   string
+			body []byte
+			took time.Duration
+		}
+		results := make(chan done, len(specs))
+		for i, s := range specs {
+			go func() {
+				start := time.Now()
+				body, err := e.Render(ctx, s, cookies)
+				took := time.Since(start)
+				outcome := OutcomeOK
+				if err != nil {
+					var f *Failure
+					if !errors.As(err, &f) {
+						f = &Failure{Spec: s, Status: 500, Outcome: OutcomeError, Message: "This part of the page could not load.", Retry: true, Cause: err}
+					}
+					outcome = f.Outcome
+					body = e.FailureFragment(f)
+					ev := log.Error()
+					if f.Status < 500 {
+						ev = log.Warn()
+					}
+					ev = ev.Str("island", s.Name).Str("outcome", string(outcome)).Dur("render", took).AnErr("error", err)
+					if f.Stack != nil {
+						ev = ev.Bytes("stack", f.Stack)
+					}
+					ev.Msg("batch island")
+				} else {
+					log.Debug().Str("island", s.Name).Str("outcome", string(outcome)).Dur("render", took).Msg("batch island")
+				}
+				results <- done{id: ids[i], body: body, took: took}
+			}()
+		}
+		// A first comment sends the headers at once, well inside htmx's timeout.
+		w.WriteString(": atoll islands\n\n")
+		if w.Flush() != nil {
+			return
+		}
+		for range specs {
+			r := <-results
+			fmt.Fprintf(w, ": %s render %.2fms\n", r.id, float64(r.took.Microseconds())/1000)
+			fmt.Fprintf(w, "data: <hx-partial hx-target=\"#%s\" hx-swap=\"outerHTML\">\n", r.id)
+			for _, line := range strings.Split(strings.ReplaceAll(string(r.body), "\r", ""), "\n") {
+				w.WriteString("data: ")
+				w.WriteString(line)
+				w.WriteString("\n")
+			}
+			w.WriteString("data: </hx-partial>\n\n")
+			if w.Flush() != nil {
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// openBatch opens and checks a sealed batch list.
+func (e *Engine) openBatch(token string) ([]*Spec, []string, error) {
+	if token == "" {
+		return nil, nil, errors.New("no batch list")
+	}
+	plain, err := e.opts.Keys.Open(batchPurpose, token)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open batch list: %w", err)
+	}
+	var list batchList
+	if err := json.Unmarshal(plain, &list); err != nil {
+		return nil, nil, fmt.Errorf("decode batch list: %w", err)
+	}
+	if len(list.Items) == 0 || len(list.Items) > MaxBatch {
+		return nil, nil, fmt.Errorf("batch of %d islands, want 1 to %d", len(list.Items), MaxBatch)
+	}
+	page := SamePath(list.Page)
+	specs := make([]*Spec, 0, len(list.Items))
+	ids := make([]string, 0, len(list.Items))
+	for _, it := range list.Items {
+		if !placementID.MatchString(it.ID) {
+			return nil, nil, fmt.Errorf("placement id %q", it.ID)
+		}
+		s := &Spec{Name: it.Name, Page: page, Props: it.Props, Every: time.Duration(it.Every) * time.Millisecond, On: it.On}
+		if err := checkRefresh(s.Every, s.On); err != nil {
+			return nil, nil, err
+		}
+		specs = append(specs, s)
+		ids = append(ids, it.ID)
+	}
+	return specs, ids, nil
+}

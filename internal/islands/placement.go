@@ -1,0 +1,142 @@
+package islands
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"atoll/fragments"
+)
+
+// Placement is how a page places one island.
+type Placement struct {
+	Spec
+	ID       string        // unique within the page
+	Fallback template.HTML // empty: the island's own
+	Visible  bool          // load once, when scrolled into view
+	Batched  bool          // loaded by the page's batch stream
+}
+
+var eventName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9:_.-]{0,63}$`)
+
+// Poll bounds: faster would be a self-inflicted load test, slower is not
+// a poll.
+const (
+	MinEvery = time.Second
+	MaxEvery = time.Hour
+)
+
+func checkRefresh(every time.Duration, on []string) error {
+	if every != 0 && (every < MinEvery || every > MaxEvery) {
+		return fmt.Errorf("poll interval %s is outside %s to %s", every, MinEvery, MaxEvery)
+	}
+	if len(on) > 4 {
+		return fmt.Errorf("%d refresh events, at most 4", len(on))
+	}
+	for _, ev := range on {
+		if !eventName.MatchString(ev) {
+			return fmt.Errorf("event name %q: want a letter, then letters, digits, ':', '_', '.' or '-'", ev)
+		}
+	}
+	return nil
+}
+
+// Placeholder writes the element a page carries in place of an island: it
+// shows the fallback and asks htmx to swap in the rendered island on load,
+// when scrolled into view, or (batched) when the page's stream could not
+// deliver it.
+func (e *Engine) Placeholder(p *Placement) (template.HTML, error) {
+	is, ok := e.islands[p.Name]
+	if !ok {
+		return "", fmt.Errorf("island %q is not registered (registered: %s)", p.Name, strings.Join(fragments.Names(), ", "))
+	}
+	if err := checkRefresh(p.Every, p.On); err != nil {
+		return "", fmt.Errorf("island %q: %w", p.Name, err)
+	}
+	fallback := p.Fallback
+	if fallback == "" {
+		fallback = is.Fallback
+	}
+	trigger := "load"
+	switch {
+	case p.Visible:
+		trigger = "revealed"
+	case p.Batched:
+		trigger = fallbackEvent
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<div id="%s" class="island island--%s" data-island="%s" aria-busy="true"`, template.HTMLEscapeString(p.ID), p.Name, p.Name)
+	if p.Batched {
+		b.WriteString(` data-batched`)
+	}
+	fmt.Fprintf(&b, ` %s hx-trigger="%s" hx-swap="outerHTML">`, e.requestAttrs(&p.Spec), trigger)
+	b.WriteString(string(fallback))
+	b.WriteString(`</div>`)
+	return template.HTML(b.String()), nil
+}
+
+// fallbackEvent is the event public/js/atoll.js sends to a batched
+// placeholder that the page's stream did not deliver, so it fetches itself.
+const fallbackEvent = "atoll:fallback"
+
+// batchPurpose binds sealed batch lists to the batch endpoint.
+const batchPurpose = "batch"
+
+type batchList struct {
+	Page  string      `json:"g"`
+	Items []batchItem `json:"s"`
+}
+
+type batchItem struct {
+	Name  string            `json:"n"`
+	ID    string            `json:"i"`
+	Props map[string]string `json:"p,omitempty"`
+	Every int64             `json:"e,omitempty"` // milliseconds
+	On    []string          `json:"o,omitempty"`
+}
+
+// BatchElement is the hidden element that fetches every batched island of
+// a page in one streamed request; "" when the page batches none. It is
+// never replaced, so the stream is not cut short (see HTMX4.md §4).
+func (e *Engine) BatchElement(page string, placements []*Placement) template.HTML {
+	list := batchList{Page: page}
+	for _, p := range placements {
+		if p.Batched {
+			list.Items = append(list.Items, batchItem{Name: p.Name, ID: p.ID, Props: p.Props, Every: p.Every.Milliseconds(), On: p.On})
+		}
+	}
+	if len(list.Items) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(list)
+	token := e.opts.Keys.Seal(batchPurpose, b)
+	u := e.opts.Base + Path
+	attrs := `hx-get="` + template.HTMLEscapeString(u+"?b="+token) + `"`
+	if len(u)+3+len(token) > MaxURL {
+		vals, _ := json.Marshal(map[string]string{"b": token})
+		attrs = `hx-post="` + template.HTMLEscapeString(u) + `" hx-vals="` + template.HTMLEscapeString(string(vals)) + `"`
+	}
+	return template.HTML(`<div id="islands-batch" class="islands-batch" hidden ` + attrs + ` hx-trigger="load" hx-swap="none"></div>`)
+}
+
+// SamePath reduces an untrusted page path to a path on this site: no
+// scheme, no host, no query, cleaned; "/" when nothing usable is left.
+func SamePath(raw string) string {
+	if raw == "" || !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") || strings.ContainsAny(raw, "\\\x00\r\n\t") {
+		return "/"
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" {
+		return "/"
+	}
+	p := path.Clean(u.Path)
+	if !strings.HasPrefix(p, "/") || len(p) > 512 {
+		return "/"
+	}
+	return strings.Clone(p)
+}

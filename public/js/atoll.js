@@ -1,0 +1,69 @@
+// Atoll's client: no island keeps its skeleton forever.
+//
+// 1. When an island request fails without an answer (network error or
+//    htmx timeout), the island becomes the same error state the server
+//    sends for a failed render: a message and a Retry button.
+// 2. When a page's batch stream ends, islands it did not deliver fetch
+//    themselves one by one.
+//
+// Loaded as a file after htmx, so it runs under script-src 'self'; it uses
+// no eval and no inline handlers.
+(function () {
+  "use strict";
+
+  var REQUEST_ATTRS = ["hx-get", "hx-post", "hx-vals"];
+
+  function errorState(source, message) {
+    var island = source.closest(".island");
+    if (!island || !island.isConnected) return;
+    var name = island.getAttribute("data-island") || "";
+    var box = document.createElement("div");
+    box.className = "island island--error" + (name ? " island--" + name : "");
+    if (name) box.setAttribute("data-island", name);
+    box.setAttribute("role", "alert");
+    var text = document.createElement("p");
+    text.className = "island-message";
+    text.textContent = message;
+    box.appendChild(text);
+    if (REQUEST_ATTRS.some(function (a) { return source.hasAttribute(a); })) {
+      var retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "retry";
+      retry.textContent = "Retry";
+      REQUEST_ATTRS.forEach(function (a) {
+        if (source.hasAttribute(a)) retry.setAttribute(a, source.getAttribute(a));
+      });
+      retry.setAttribute("hx-target", "closest .island");
+      retry.setAttribute("hx-swap", "outerHTML");
+      box.appendChild(retry);
+    }
+    island.replaceWith(box);
+    htmx.process(box);
+  }
+
+  function fallBack() {
+    document.querySelectorAll('.island[aria-busy="true"][data-batched]').forEach(function (el) {
+      htmx.trigger(el, "atoll:fallback");
+    });
+  }
+
+  function isBatch(el) {
+    return el instanceof Element && el.classList.contains("islands-batch");
+  }
+
+  document.addEventListener("htmx:error", function (e) {
+    var source = e.target;
+    if (isBatch(source)) { fallBack(); return; }
+    if (!(source instanceof Element) || !source.closest(".island")) return;
+    var timedOut = e.detail && e.detail.error === "timeout";
+    errorState(source, timedOut ? "The server took too long to answer." : "Could not reach the server.");
+  });
+
+  // The batch stream ended, broke or was cut: whatever it did not deliver
+  // is fetched on its own.
+  ["htmx:finally:request", "htmx:sse:close", "htmx:sse:error"].forEach(function (name) {
+    document.addEventListener(name, function (e) {
+      if (isBatch(e.target)) fallBack();
+    });
+  });
+})();
