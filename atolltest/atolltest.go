@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"strconv"
@@ -44,8 +45,10 @@ type Site struct {
 	// Logs holds everything the server logged, one JSON object a line.
 	Logs *Logs
 	// Server is the running server.
-	Server *server.Server
-	client *http.Client
+	Server   *server.Server
+	client   *http.Client
+	stop     func()
+	stopOnce sync.Once
 }
 
 // Option changes the server's options before it starts.
@@ -54,6 +57,12 @@ type Option func(*server.Options)
 // WithConfig edits the configuration, which starts as config.Default.
 func WithConfig(edit func(*config.Config)) Option {
 	return func(o *server.Options) { edit(&o.Config) }
+}
+
+// WithFiles serves pages, layouts and public files from fsys instead of
+// the embedded site, for tests of pages that exist only in the test.
+func WithFiles(fsys fs.FS) Option {
+	return func(o *server.Options) { o.Files = fsys }
 }
 
 // WithClock pins the server's clock.
@@ -96,7 +105,7 @@ func Start(t testing.TB, opts ...Option) *Site {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
-	t.Cleanup(func() {
+	site.stop = func() {
 		site.client.CloseIdleConnections()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -106,8 +115,15 @@ func Start(t testing.TB, opts ...Option) *Site {
 		if err := <-served; err != nil {
 			t.Errorf("atolltest: serve: %v", err)
 		}
-	})
+	}
+	t.Cleanup(site.Stop)
 	return site
+}
+
+// Stop shuts the server down, as at the end of the test; later calls do
+// nothing. Tests of what a visitor sees when the server goes away use it.
+func (s *Site) Stop() {
+	s.stopOnce.Do(s.stop)
 }
 
 // Response is a fetched response with its body read.
@@ -204,16 +220,17 @@ func ExpectPage(t testing.TB, r *Response, minMaxAge time.Duration) {
 	}
 }
 
-// ExpectIsland checks an island response: the given status, "no-store",
-// "noindex", a Server-Timing entry and a fragment with no document or
-// layout around it.
+// ExpectIsland checks an island response: the given status, a
+// Cache-Control no shared cache may keep ("no-store", or "private, …" for
+// an island that declares it), "noindex", a Server-Timing entry and a
+// fragment with no document or layout around it.
 func ExpectIsland(t testing.TB, r *Response, status int) {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status = %d, want %d; body %q", r.Status, status, r.Body)
 	}
-	if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
-		t.Errorf("Cache-Control = %q, want no-store", cc)
+	if cc := r.Header.Get("Cache-Control"); cc != "no-store" && !strings.HasPrefix(cc, "private, ") {
+		t.Errorf("Cache-Control = %q, want no-store or private", cc)
 	}
 	if xr := r.Header.Get("X-Robots-Tag"); xr != "noindex" {
 		t.Errorf("X-Robots-Tag = %q, want noindex", xr)
@@ -227,6 +244,22 @@ func ExpectIsland(t testing.TB, r *Response, status int) {
 			t.Errorf("island body holds %q, want a bare fragment: %q", bad, r.Body)
 		}
 	}
+}
+
+// Requests counts the requests the server logged whose path starts with
+// prefix; a prefix ending in "$" must match the whole path.
+func (s *Site) Requests(prefix string) int {
+	want := `"path":"` + prefix
+	if strings.HasSuffix(prefix, "$") {
+		want = `"path":"` + strings.TrimSuffix(prefix, "$") + `"`
+	}
+	n := 0
+	for _, l := range strings.Split(s.Logs.String(), "\n") {
+		if strings.Contains(l, `"message":"request"`) && strings.Contains(l, want) {
+			n++
+		}
+	}
+	return n
 }
 
 // Logs collects the server's log lines. It is safe for concurrent use.

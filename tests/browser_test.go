@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"atoll/atolltest"
+	"atoll/config"
 )
 
 // browser starts headless Debian chromium for one test and returns its
@@ -82,10 +83,16 @@ func expectCleanConsole(t *testing.T, ctx context.Context, msgs <-chan chromedp.
 }
 
 func TestBrowserIslandsReplaceTheirFallbacks(t *testing.T) {
-	site := atolltest.Start(t)
+	for _, base := range []string{"", "/shop"} {
+		t.Run("base="+base, func(t *testing.T) { islandsReplaceTheirFallbacks(t, base) })
+	}
+}
+
+func islandsReplaceTheirFallbacks(t *testing.T, base string) {
+	site := atolltest.Start(t, atolltest.WithConfig(func(c *config.Config) { c.BasePath = base }))
 	ctx, msgs := browser(t)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(site.URL+"/"),
+		chromedp.Navigate(site.URL+base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="user-greeting"]:not([aria-busy]) [data-field="name"]`)),
 	)

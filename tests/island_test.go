@@ -73,7 +73,7 @@ var islandProps = map[string]map[string]string{
 }
 
 // failsOnPurpose are the /faults islands and the status each must answer.
-var failsOnPurpose = map[string]int{"fault-error": 500, "fault-panic": 500, "fault-timeout": 504}
+var failsOnPurpose = map[string]int{"fault-error": 500, "fault-panic": 500, "fault-timeout": 504, "test-undeclared-cookie": 500}
 
 // TestEveryRegisteredIslandRenders renders each island in the registry
 // and checks that its fragment's root carries no load trigger, which

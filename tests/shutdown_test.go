@@ -122,3 +122,25 @@ func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 		t.Fatalf("Serve: %v", err)
 	}
 }
+
+// Test islands for the per-island context: one that declares a private
+// cache lifetime and echoes its page and cookie, one that reads a cookie
+// it did not declare.
+func init() {
+	fragments.Register(fragments.Island{
+		Name:         "test-context",
+		Fallback:     `<span class="skeleton"></span>`,
+		Template:     `<p data-field="page">{{.Page}}</p><p data-field="cookie">{{.Cookie}}</p>`,
+		Cookies:      []string{"flavour"},
+		CacheControl: "private, max-age=60",
+		Render: func(r *fragments.Request) (any, error) {
+			return struct{ Page, Cookie string }{r.Page(), r.Cookie("flavour")}, nil
+		},
+	})
+	fragments.Register(fragments.Island{
+		Name:     "test-undeclared-cookie",
+		Fallback: `<span class="skeleton"></span>`,
+		Template: `<p>{{.}}</p>`,
+		Render:   func(r *fragments.Request) (any, error) { return r.Cookie("secret"), nil },
+	})
+}

@@ -82,22 +82,34 @@ func New(opts Options) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("island %q: template: %w", name, err)
 		}
-		is := &island{Island: fi, tmpl: t, timeout: fi.Timeout, cache: fi.CacheControl}
+		cache, err := cacheControl(fi)
+		if err != nil {
+			return nil, err
+		}
+		is := &island{Island: fi, tmpl: t, timeout: fi.Timeout, cache: cache}
 		if is.timeout == 0 {
 			is.timeout = opts.Timeout
-		}
-		switch {
-		case is.cache == "":
-			is.cache = "no-store"
-		case !maxAge.MatchString(is.cache):
-			return nil, fmt.Errorf("island %q: CacheControl %q: want empty (no-store), \"private, max-age=N\" or \"public, max-age=N\"", name, is.cache)
-		case strings.HasPrefix(is.cache, "public") && len(fi.Cookies) > 0:
-			return nil, fmt.Errorf("island %q reads cookies %v but declares CacheControl %q: a shared cache would hand one visitor's island to another; use \"private, max-age=N\"",
-				name, fi.Cookies, is.cache)
 		}
 		e.islands[name] = is
 	}
 	return e, nil
+}
+
+// cacheControl checks an island's cache declaration and returns its
+// Cache-Control header. A public lifetime for an island that reads
+// cookies is refused: a shared cache would hand one visitor's island to
+// another.
+func cacheControl(fi fragments.Island) (string, error) {
+	switch {
+	case fi.CacheControl == "":
+		return "no-store", nil
+	case !maxAge.MatchString(fi.CacheControl):
+		return "", fmt.Errorf("island %q: CacheControl %q: want empty (no-store), \"private, max-age=N\" or \"public, max-age=N\"", fi.Name, fi.CacheControl)
+	case strings.HasPrefix(fi.CacheControl, "public") && len(fi.Cookies) > 0:
+		return "", fmt.Errorf("island %q reads cookies %v but declares CacheControl %q: a shared cache would hand one visitor's island to another; use \"private, max-age=N\"",
+			fi.Name, fi.Cookies, fi.CacheControl)
+	}
+	return fi.CacheControl, nil
 }
 
 // Spec is what an island URL carries: which island, on which page, with

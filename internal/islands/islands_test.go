@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"atoll/fragments"
 	"atoll/internal/seal"
 )
 
@@ -140,5 +141,34 @@ func TestSamePath(t *testing.T) {
 		if got := SamePath(in); got != want {
 			t.Errorf("SamePath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestCacheControlDeclarations(t *testing.T) {
+	cases := []struct {
+		name    string
+		island  fragments.Island
+		want    string
+		wantErr string
+	}{
+		{"no declaration is no-store", fragments.Island{Name: "a"}, "no-store", ""},
+		{"a private lifetime is kept", fragments.Island{Name: "a", CacheControl: "private, max-age=60", Cookies: []string{"s"}}, "private, max-age=60", ""},
+		{"a public lifetime without cookies is kept", fragments.Island{Name: "a", CacheControl: "public, max-age=60"}, "public, max-age=60", ""},
+		{"a public lifetime with cookies stops startup", fragments.Island{Name: "a", CacheControl: "public, max-age=60", Cookies: []string{"s"}}, "", "reads cookies"},
+		{"anything else stops startup", fragments.Island{Name: "a", CacheControl: "max-age=60, public"}, "", "want empty"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := cacheControl(tc.island)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), `"a"`) {
+					t.Fatalf("err = %v, want one naming the island and %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
 	}
 }

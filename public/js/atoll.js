@@ -43,6 +43,7 @@
 
   function fallBack() {
     document.querySelectorAll('.island[aria-busy="true"][data-batched]').forEach(function (el) {
+      el.removeAttribute("data-batched"); // once: a later end-of-stream event must not fetch it again
       htmx.trigger(el, "atoll:fallback");
     });
   }

@@ -1,0 +1,79 @@
+package tests
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"atoll/atolltest"
+)
+
+// sseMessages splits a text/event-stream body into the data of its
+// messages, each message's data lines joined with newlines.
+func sseMessages(body string) []string {
+	var out []string
+	for _, block := range strings.Split(body, "\n\n") {
+		var data []string
+		for _, line := range strings.Split(block, "\n") {
+			if d, ok := strings.CutPrefix(line, "data: "); ok {
+				data = append(data, d)
+			}
+		}
+		if len(data) > 0 {
+			out = append(out, strings.Join(data, "\n"))
+		}
+	}
+	return out
+}
+
+var batchURL = regexp.MustCompile(`id="islands-batch"[^>]*hx-get="([^"]+)"`)
+
+func TestBatchStreamDeliversEveryIslandAndContainsFailures(t *testing.T) {
+	files := siteFiles(t)
+	files["pages/mixed.html"] = &fstest.MapFile{Data: []byte("{{/*\nislands: batch\n*/}}\n" +
+		`{{ island "server-info" }}{{ island "fault-error" }}{{ island "latency" (props "n" 3 "ms" 30) }}{{ island "fault-panic" }}{{ island "ticker" visible }}`)}
+	site := atolltest.Start(t, atolltest.WithFiles(files))
+	page := site.Get(t, "/mixed")
+	m := batchURL.FindStringSubmatch(page.Body)
+	if m == nil {
+		t.Fatalf("no batch element on a batched page")
+	}
+	u := strings.ReplaceAll(m[1], "&amp;", "&")
+	if len(u) > 2048 || strings.Contains(u, "server-info") {
+		t.Fatalf("the batch URL is %d bytes or names its islands in the clear: %s", len(u), u)
+	}
+	for _, hdr := range [][]string{nil, {"HX-Request", "true", "Accept", "text/html, text/event-stream"}} {
+		r := site.Get(t, u, hdr...)
+		if r.Status != 200 || r.Header.Get("Content-Type") != "text/event-stream" || r.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("headers %v: status %d, Content-Type %q, Cache-Control %q", hdr, r.Status, r.Header.Get("Content-Type"), r.Header.Get("Cache-Control"))
+		}
+		msgs := sseMessages(r.Body)
+		if len(msgs) != 4 {
+			t.Fatalf("%d messages, want 4 (the visible ticker is not batched): %q", len(msgs), r.Body)
+		}
+		want := map[string]string{
+			"island-server-info-1": `data-field="token"`,
+			"island-fault-error-1": `role="alert"`,
+			"island-latency-1":     `<strong data-field="n">#3</strong>`,
+			"island-fault-panic-1": `class="retry"`,
+		}
+		for id, content := range want {
+			found := false
+			for _, msg := range msgs {
+				if strings.HasPrefix(msg, `<hx-partial hx-target="#`+id+`" hx-swap="outerHTML">`) && strings.Contains(msg, content) && strings.HasSuffix(msg, "</hx-partial>") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no partial for #%s holding %s in %q", id, content, r.Body)
+			}
+		}
+	}
+	if !strings.Contains(page.Body, `id="island-ticker-1"`) || !strings.Contains(page.Body, `hx-trigger="revealed"`) {
+		t.Errorf("the visible island should keep its own trigger on a batched page")
+	}
+	if n := strings.Count(page.Body, `hx-trigger="atoll:fallback"`); n != 4 {
+		t.Errorf("%d batched placeholders, want 4", n)
+	}
+}

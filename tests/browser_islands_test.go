@@ -1,0 +1,241 @@
+package tests
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"atoll/atolltest"
+)
+
+// waitFor polls a JavaScript condition in the page until it is true, up
+// to the context's deadline.
+func waitFor(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func TestBrowserVisibleIslandLoadsWhenScrolledAndThenPolls(t *testing.T) {
+	site := atolltest.Start(t)
+	ctx, msgs := browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if n := site.Requests("/_islands/ticker"); n != 0 {
+		t.Fatalf("the below-the-fold ticker was fetched %d times before it was scrolled into view", n)
+	}
+	if err := chromedp.Do(ctx, chromedp.ScrollIntoView(chromedp.CSS(`.island[data-island="ticker"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the ticker to arrive", `!!document.querySelector('.island[data-island="ticker"]:not([aria-busy]) [data-field="price-ATL"]')`)
+	first := eval[string](t, ctx, `document.querySelector('[data-symbol="ATL"] .at').dateTime + document.querySelector('[data-field="price-ATL"]').textContent`)
+	// The poll is every 3s: within 8s the quote must have moved on.
+	waitFor(t, ctx, "the ticker to poll", `document.querySelector('[data-symbol="ATL"] .at').dateTime + document.querySelector('[data-field="price-ATL"]').textContent !== `+jsString(first))
+	if n := site.Requests("/_islands/ticker"); n < 2 {
+		t.Fatalf("the ticker was fetched %d times, want the first load and at least one poll", n)
+	}
+	expectCleanConsole(t, ctx, msgs)
+}
+
+func TestBrowserEventRefreshesAnIsland(t *testing.T) {
+	site := atolltest.Start(t)
+	ctx, msgs := browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`))); err != nil {
+		t.Fatal(err)
+	}
+	before := eval[string](t, ctx, `document.querySelector('[data-field="token"]').textContent`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[hx-post$="/actions/refresh"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the island to refresh", `document.querySelector('[data-field="token"]')?.textContent !== `+jsString(before))
+	if n := site.Requests("/_islands/server-info"); n != 2 {
+		t.Fatalf("server-info was fetched %d times, want 2 (load, then the event)", n)
+	}
+	if n := site.Requests("/_islands/user-greeting"); n != 1 {
+		t.Fatalf("the greeting was fetched %d times, want 1: it does not listen for the event", n)
+	}
+	expectCleanConsole(t, ctx, msgs)
+}
+
+func TestBrowserFaultsShowErrorStatesWithRetry(t *testing.T) {
+	site := atolltest.Start(t)
+	ctx, _ := browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/faults")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "three error states", `document.querySelectorAll('.island--error[role="alert"] .retry').length === 3`)
+	waitFor(t, ctx, "the healthy island", `!!document.querySelector('.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]')`)
+	for _, name := range []string{"fault-error", "fault-panic", "fault-timeout"} {
+		if !eval[bool](t, ctx, `!!document.querySelector('.island--error[data-island="`+name+`"]')`) {
+			t.Errorf("%s shows no error state", name)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.island--error[data-island="fault-error"] .retry`))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for site.Requests("/_islands/fault-error") < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond) // poll the server's log for the retry's request
+	}
+	if n := site.Requests("/_islands/fault-error"); n != 2 {
+		t.Fatalf("Retry made %d requests in all, want 2", n)
+	}
+	waitFor(t, ctx, "the error state to come back", `document.querySelectorAll('.island--error[data-island="fault-error"] .retry').length === 1`)
+}
+
+func TestBrowserNetworkFailureShowsErrorStateNotSkeleton(t *testing.T) {
+	site := atolltest.Start(t)
+	ctx, _ := browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`))); err != nil {
+		t.Fatal(err)
+	}
+	site.Stop()
+	if err := chromedp.Do(ctx, chromedp.ScrollIntoView(chromedp.CSS(`.island[data-island="ticker"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the ticker's error state", `!!document.querySelector('.island--error[data-island="ticker"][role="alert"] .retry[hx-get]')`)
+	if eval[int](t, ctx, `document.querySelectorAll('[aria-busy="true"]').length`) != 0 {
+		t.Fatal("a skeleton is left after the network failed")
+	}
+	msg := eval[string](t, ctx, `document.querySelector('.island--error[data-island="ticker"] .island-message').textContent`)
+	if !strings.Contains(msg, "Could not reach the server") {
+		t.Fatalf("error message %q", msg)
+	}
+}
+
+// arrivals records, in the page, when each /many tile arrives.
+const arrivals = `
+window.__arrivals = [];
+new MutationObserver(() => {
+  document.querySelectorAll('.tile--done [data-field="n"]').forEach(el => {
+    const n = el.textContent.replace('#', '');
+    if (!window.__arrivals.some(a => a.n === n)) window.__arrivals.push({n, at: performance.now()});
+  });
+}).observe(document, {subtree: true, childList: true});`
+
+// msByTile is each /many tile's render time, from layouts/partials/many.html.
+var msByTile = map[string]int{"1": 210, "2": 20, "3": 380, "4": 5, "5": 120, "6": 260, "7": 45, "8": 320, "9": 80, "10": 160}
+
+type arrival struct {
+	N  string  `json:"n"`
+	At float64 `json:"at"`
+}
+
+func loadMany(t *testing.T, site *atolltest.Site, path string) (requests int, allIn float64, order []string) {
+	t.Helper()
+	ctx, msgs := browser(t)
+	if _, err := chromedp.Run(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: arrivals})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	before := site.Requests("/_islands")
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+path)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "all ten tiles", `window.__arrivals.length === 10`)
+	got := eval[[]arrival](t, ctx, `window.__arrivals`)
+	nav := eval[float64](t, ctx, `performance.getEntriesByType('navigation')[0].startTime`)
+	for _, a := range got {
+		order = append(order, a.N)
+		allIn = max(allIn, a.At-nav)
+	}
+	expectCleanConsole(t, ctx, msgs)
+	return site.Requests("/_islands") - before, allIn, order
+}
+
+func TestBrowserBatchStreamsIslandsInOneRequest(t *testing.T) {
+	site := atolltest.Start(t)
+	sepReq, sepTime, _ := loadMany(t, site, "/many")
+	batReq, batTime, order := loadMany(t, site, "/many-batched")
+	t.Logf("/many: %d island requests, all islands in %.0f ms; /many-batched: %d request, all islands in %.0f ms; arrival order %v",
+		sepReq, sepTime, batReq, batTime, order)
+	if sepReq != 10 {
+		t.Errorf("/many made %d island requests, want 10", sepReq)
+	}
+	if batReq != 1 || site.Requests("/_islands$") != 1 {
+		t.Errorf("/many-batched made %d island requests (%d batch streams), want exactly one stream", batReq, site.Requests("/_islands$"))
+	}
+	// Streamed as they finish: each island arrives no earlier than one that
+	// renders more than 40 ms faster (the slack absorbs scheduling noise).
+	for i := range order {
+		for _, later := range order[i+1:] {
+			if msByTile[later]+40 < msByTile[order[i]] {
+				t.Errorf("tile %s (%d ms) arrived after tile %s (%d ms): the stream held a fast island back", later, msByTile[later], order[i], msByTile[order[i]])
+			}
+		}
+	}
+	if !slices.Contains(order[:3], "4") || !slices.Contains(order[7:], "3") {
+		t.Errorf("arrival order %v: want the 5 ms tile among the first and the 380 ms tile among the last", order)
+	}
+}
+
+func TestBrowserBatchFallsBackWhenTheStreamIsBroken(t *testing.T) {
+	site := atolltest.Start(t)
+	ctx, _ := browser(t)
+	// Block the batch request: the stream never arrives, so every batched
+	// placeholder must fetch itself.
+	if _, err := chromedp.Run(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{
+			URLPatterns: []*network.BlockPattern{{URLPattern: "*://*:*/_islands?*", Block: true}}})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/many-batched")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "all ten tiles through their own requests", `document.querySelectorAll('.tile--done').length === 10`)
+	if n := site.Requests("/_islands/latency"); n != 10 {
+		t.Fatalf("%d fallback requests, want 10", n)
+	}
+}
+
+func TestBrowserBoostedNavigationLoadsTheNewPagesIslands(t *testing.T) {
+	site := atolltest.Start(t)
+	ctx, msgs := browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`))); err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](t, ctx, `window.__sameDocument = true`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav a[href="/faults"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the new page's islands", `location.pathname === '/faults' && document.querySelectorAll('.island--error[role="alert"]').length === 3 && !!document.querySelector('.island[data-island="server-info"]:not([aria-busy])')`)
+	if !eval[bool](t, ctx, `window.__sameDocument === true`) {
+		t.Fatal("the link did a full page load, not a boosted swap")
+	}
+	if eval[string](t, ctx, `document.title`) != "Faults, contained · Atoll" {
+		t.Errorf("title after boost: %q", eval[string](t, ctx, `document.title`))
+	}
+	_ = msgs
+}
+
+func jsString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
+}
