@@ -7,6 +7,7 @@ import (
 	"testing/fstest"
 
 	"atoll/atolltest"
+	"atoll/config"
 )
 
 // sseMessages splits a text/event-stream body into the data of its
@@ -76,4 +77,39 @@ func TestBatchStreamDeliversEveryIslandAndContainsFailures(t *testing.T) {
 	if n := strings.Count(page.Body, `hx-trigger="atoll:fallback"`); n != 4 {
 		t.Errorf("%d batched placeholders, want 4", n)
 	}
+}
+
+// TestSealedURLsWorkAcrossReplicas renders a page on one server and
+// fetches its batch stream and a props-carrying island from another that
+// shares the key, as replicas behind a load balancer or a restarted
+// server would; a server with another key refuses them.
+func TestSealedURLsWorkAcrossReplicas(t *testing.T) {
+	shared := testConfig().Keys
+	withKey := func(keys [][]byte) atolltest.Option {
+		return atolltest.WithConfig(func(c *config.Config) { c.Keys = keys })
+	}
+	a := atolltest.Start(t, withKey(shared))
+	b := atolltest.Start(t, withKey(shared))
+	other := atolltest.Start(t)
+
+	page := a.Get(t, "/many-batched")
+	m := batchURL.FindStringSubmatch(page.Body)
+	if m == nil {
+		t.Fatal("no batch element")
+	}
+	u := strings.ReplaceAll(m[1], "&amp;", "&")
+	if r := b.Get(t, u); r.Status != 200 || len(sseMessages(r.Body)) != 10 {
+		t.Fatalf("replica b: status %d, %d messages", r.Status, len(sseMessages(r.Body)))
+	}
+	if r := other.Get(t, u); r.Status != 400 {
+		t.Fatalf("a server with another key answered %d, want 400", r.Status)
+	}
+	island := regexp.MustCompile(`hx-get="(/_islands/latency[^"]+)"`).FindStringSubmatch(a.Get(t, "/many").Body)
+	if island == nil {
+		t.Fatal("no latency placeholder on /many")
+	}
+	if r := b.Get(t, strings.ReplaceAll(island[1], "&amp;", "&")); r.Status != 200 || !strings.Contains(r.Body, "tile--done") {
+		t.Fatalf("replica b, island with props: %d %q", r.Status, r.Body)
+	}
+	t.Logf("batch URL for ten islands: %d bytes", len(u))
 }
