@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"atoll/config"
+	"atoll/internal/seal"
 	"atoll/internal/server"
 	"atoll/internal/store"
 )
@@ -35,7 +36,9 @@ func run(out string, width int) error {
 	if err != nil {
 		return fmt.Errorf("chromium is not installed (apt-get install -y chromium): %w", err)
 	}
-	srv, err := server.New(server.Options{Config: config.Default(), Log: zerolog.Nop(), Sessions: store.NewMemory()})
+	cfg := config.Default()
+	cfg.Keys, _ = seal.ParseKeys(seal.GenerateKey())
+	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop(), Sessions: store.NewMemory()})
 	if err != nil {
 		return err
 	}
@@ -63,6 +66,8 @@ func run(out string, width int) error {
 		chromedp.Navigate("http://"+ln.Addr().String()+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="user-greeting"]:not([aria-busy])`)),
+		chromedp.ScrollIntoView(chromedp.CSS(`.island[data-island="ticker"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="ticker"]:not([aria-busy]) .price`)),
 	)
 	if err != nil {
 		return fmt.Errorf("load the page: %w", err)
