@@ -262,6 +262,21 @@ func (s *Site) Requests(prefix string) int {
 	return n
 }
 
+// Clock is a clock a test moves by hand; pass its Now to WithClock.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock starts a Clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Add moves the clock forward by d.
+func (c *Clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
 // Logs collects the server's log lines. It is safe for concurrent use.
 type Logs struct {
 	mu  sync.Mutex

@@ -32,13 +32,19 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	return v
 }
 
-func TestBrowserVisibleIslandLoadsWhenScrolledAndThenPolls(t *testing.T) {
-	site := atolltest.Start(t)
-	ctx, msgs := browser(t)
+// openHome opens the home page and waits for its server-info island.
+func openHome(t *testing.T, ctx context.Context, site *atolltest.Site) {
+	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`))); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestBrowserVisibleIslandLoadsWhenScrolledAndThenPolls(t *testing.T) {
+	site := atolltest.Start(t)
+	ctx, msgs := browser(t)
+	openHome(t, ctx, site)
 	if n := site.Requests("/_islands/ticker"); n != 0 {
 		t.Fatalf("the below-the-fold ticker was fetched %d times before it was scrolled into view", n)
 	}
@@ -58,10 +64,7 @@ func TestBrowserVisibleIslandLoadsWhenScrolledAndThenPolls(t *testing.T) {
 func TestBrowserEventRefreshesAnIsland(t *testing.T) {
 	site := atolltest.Start(t)
 	ctx, msgs := browser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`))); err != nil {
-		t.Fatal(err)
-	}
+	openHome(t, ctx, site)
 	before := eval[string](t, ctx, `document.querySelector('[data-field="token"]').textContent`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[hx-post$="/actions/refresh"]`))); err != nil {
 		t.Fatal(err)
@@ -105,10 +108,7 @@ func TestBrowserFaultsShowErrorStatesWithRetry(t *testing.T) {
 func TestBrowserNetworkFailureShowsErrorStateNotSkeleton(t *testing.T) {
 	site := atolltest.Start(t)
 	ctx, _ := browser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`))); err != nil {
-		t.Fatal(err)
-	}
+	openHome(t, ctx, site)
 	site.Stop()
 	if err := chromedp.Do(ctx, chromedp.ScrollIntoView(chromedp.CSS(`.island[data-island="ticker"]`))); err != nil {
 		t.Fatal(err)
@@ -218,10 +218,7 @@ func TestBrowserBatchFallsBackWhenTheStreamIsBroken(t *testing.T) {
 func TestBrowserBoostedNavigationLoadsTheNewPagesIslands(t *testing.T) {
 	site := atolltest.Start(t)
 	ctx, msgs := browser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`))); err != nil {
-		t.Fatal(err)
-	}
+	openHome(t, ctx, site)
 	eval[bool](t, ctx, `window.__sameDocument = true`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav a[href="/faults"]`))); err != nil {
 		t.Fatal(err)

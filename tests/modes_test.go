@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -18,17 +17,8 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// clock is a test clock moved by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 func TestRegeneratedPageServesStaleThenFresh(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := atolltest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	site := atolltest.Start(t, atolltest.WithClock(clk.Now))
 	first := site.Get(t, "/regenerated")
 	if first.Status != 200 || first.Header.Get("Cache-Control") != "public, max-age=0, s-maxage=10, stale-while-revalidate=10" {
@@ -66,7 +56,7 @@ func TestRegeneratedPageServesStaleThenFresh(t *testing.T) {
 }
 
 func TestSSRPageIsRenderedPerRequest(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := atolltest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	files := siteFiles(t)
 	files["pages/live.html"] = &fstest.MapFile{Data: []byte("{{/*\nrender: ssr\n*/}}\n<p data-field=\"rendered\">{{ .RenderTime }}</p>{{ island \"server-info\" }}")}
 	srv, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Files: files, Now: clk.Now})

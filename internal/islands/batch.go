@@ -27,13 +27,10 @@ var placementID = regexp.MustCompile(`^island-[a-z0-9-]{1,64}-\d{1,4}$`)
 // failing island sends its own error state; the others still arrive. The
 // response is the same whatever the request's HX-* and Accept headers say.
 func (e *Engine) HandleBatch(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set("X-Robots-Tag", "noindex")
-	m := c.Method()
-	if m != fiber.MethodGet && m != fiber.MethodHead && m != fiber.MethodPost {
-		c.Set(fiber.HeaderAllow, "GET, HEAD, POST")
-		return &Failure{Status: fiber.StatusMethodNotAllowed, Outcome: OutcomeRejected, Message: "Islands are fetched with GET or POST."}
+	if err := admit(c); err != nil {
+		return err
 	}
+	m := c.Method()
 	if len(c.Request().RequestURI()) > MaxRequestURI {
 		return &Failure{Status: fiber.StatusRequestURITooLong, Outcome: OutcomeRejected, Message: "This link is too long."}
 	}

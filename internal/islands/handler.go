@@ -28,13 +28,10 @@ const MaxRequestURI = 8192
 // plain fetch of the same URL gets the same fragment. Failures go to the
 // server's error handler as *Failure.
 func (e *Engine) Handle(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set("X-Robots-Tag", "noindex")
-	m := c.Method()
-	if m != fiber.MethodGet && m != fiber.MethodHead && m != fiber.MethodPost {
-		c.Set(fiber.HeaderAllow, "GET, HEAD, POST")
-		return &Failure{Status: fiber.StatusMethodNotAllowed, Outcome: OutcomeRejected, Message: "Islands are fetched with GET or POST."}
+	if err := admit(c); err != nil {
+		return err
 	}
+	m := c.Method()
 	is, ok := e.islands[c.Params("name")]
 	if !ok {
 		return &Failure{Status: fiber.StatusNotFound, Outcome: OutcomeRejected, Message: "This island does not exist."}
@@ -70,6 +67,19 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, is.cache)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.Send(body)
+}
+
+// admit sets the headers every island and batch response carries, failed
+// or not, and refuses methods other than GET, HEAD and POST.
+func admit(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Robots-Tag", "noindex")
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodPost:
+		return nil
+	}
+	c.Set(fiber.HeaderAllow, "GET, HEAD, POST")
+	return &Failure{Status: fiber.StatusMethodNotAllowed, Outcome: OutcomeRejected, Message: "Islands are fetched with GET or POST."}
 }
 
 // parseSpec checks everything an island URL carries. Every string it
