@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,8 +41,9 @@ type Site struct {
 	URL string
 	// Config is the configuration the server was started with.
 	Config config.Config
-	// Sessions is the server's session store.
-	Sessions *store.Memory
+	// Store is the server's store: a real SQLite file in the test's
+	// temporary directory unless WithDB names another.
+	Store *store.SQLite
 	// Logs holds everything the server logged, one JSON object a line.
 	Logs *Logs
 	// Server is the running server.
@@ -65,6 +67,12 @@ func WithFiles(fsys fs.FS) Option {
 	return func(o *server.Options) { o.Files = fsys }
 }
 
+// WithDB uses the SQLite file at path, so a test can restart the site on
+// the same state.
+func WithDB(path string) Option {
+	return func(o *server.Options) { o.Config.DB = path }
+}
+
 // WithClock pins the server's clock.
 func WithClock(now func() time.Time) Option {
 	return func(o *server.Options) { o.Now = now }
@@ -76,13 +84,19 @@ func WithClock(now func() time.Time) Option {
 func Start(t testing.TB, opts ...Option) *Site {
 	t.Helper()
 	logs := &Logs{}
-	mem := store.NewMemory()
-	o := server.Options{Config: config.Default(), Log: zerolog.New(logs), Sessions: mem}
+	o := server.Options{Config: config.Default(), Log: zerolog.New(logs), Now: time.Now}
 	o.Config.Addr = "127.0.0.1:0"
 	o.Config.Keys, _ = seal.ParseKeys(seal.GenerateKey())
+	o.Config.DB = filepath.Join(t.TempDir(), "atoll.db")
 	for _, opt := range opts {
 		opt(&o)
 	}
+	st, err := store.OpenSQLite(o.Config.DB, o.Now)
+	if err != nil {
+		t.Fatalf("atolltest: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	o.Store = st
 	srv, err := server.New(o)
 	if err != nil {
 		t.Fatalf("atolltest: server refused to start: %v", err)
@@ -96,7 +110,7 @@ func Start(t testing.TB, opts ...Option) *Site {
 	site := &Site{
 		URL:      "http://" + ln.Addr().String(),
 		Config:   o.Config,
-		Sessions: mem,
+		Store:    st,
 		Logs:     logs,
 		Server:   srv,
 		client: &http.Client{

@@ -41,7 +41,16 @@ type Config struct {
 	// BasePath mounts the site under a path prefix such as /shop
 	// (ATOLL_BASE_PATH); empty for the root.
 	BasePath string
+	// DB is the SQLite file holding users, sessions and carts (ATOLL_DB).
+	DB string
+	// TrustedProxies are the addresses (IPs or CIDR ranges) whose
+	// X-Forwarded-Proto is believed (ATOLL_TRUSTED_PROXIES, comma-separated);
+	// a session cookie is marked Secure when the request came over TLS.
+	TrustedProxies []string
 }
+
+// DefaultDB is where the database lives when ATOLL_DB is not set.
+const DefaultDB = "data/atoll.db"
 
 // Default returns the configuration used when nothing is set.
 func Default() Config {
@@ -52,6 +61,7 @@ func Default() Config {
 		ShutdownTimeout: 10 * time.Second,
 		LogLevel:        "info",
 		Root:            ".",
+		DB:              DefaultDB,
 	}
 }
 
@@ -106,6 +116,14 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		c.Keys = keys
 	}
 	str("ATOLL_BASE_PATH", &c.BasePath)
+	str("ATOLL_DB", &c.DB)
+	if v, ok := lookup("ATOLL_TRUSTED_PROXIES"); ok {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+		}
+	}
 	if v, ok := lookup("ATOLL_DEV"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -153,6 +171,16 @@ func (c Config) Validate() error {
 	if b := c.BasePath; b != "" && (!strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") || strings.Contains(b, "//") ||
 		strings.Contains(b, "..") || strings.ContainsAny(b, "?#%\\ \"'<>")) {
 		return &Error{Var: "ATOLL_BASE_PATH", Value: b, Want: "empty, or a path such as /shop with no trailing slash"}
+	}
+	if c.DB == "" {
+		return &Error{Var: "ATOLL_DB", Value: c.DB, Want: "a path to the SQLite file, such as " + DefaultDB}
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return &Error{Var: "ATOLL_TRUSTED_PROXIES", Value: p, Want: "IP addresses or CIDR ranges, comma-separated"}
+			}
+		}
 	}
 	if c.Root == "" {
 		return &Error{Var: "ATOLL_ROOT", Value: c.Root, Want: "a directory holding pages/, layouts/ and public/"}

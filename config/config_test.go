@@ -49,6 +49,9 @@ func TestFromEnv(t *testing.T) {
 		{"a base path is read", map[string]string{"ATOLL_BASE_PATH": "/shop"}, "", func(c Config) bool { return c.BasePath == "/shop" }},
 		{"a base path with a trailing slash is refused", map[string]string{"ATOLL_BASE_PATH": "/shop/"}, "ATOLL_BASE_PATH", nil},
 		{"a base path without a leading slash is refused", map[string]string{"ATOLL_BASE_PATH": "shop"}, "ATOLL_BASE_PATH", nil},
+		{"trusted proxies are read", map[string]string{"ATOLL_TRUSTED_PROXIES": "10.0.0.1, 192.168.0.0/16"}, "", func(c Config) bool { return len(c.TrustedProxies) == 2 }},
+		{"a trusted proxy that is not an address is refused", map[string]string{"ATOLL_TRUSTED_PROXIES": "proxy.local"}, "ATOLL_TRUSTED_PROXIES", nil},
+		{"the database defaults under data/", nil, "", func(c Config) bool { return c.DB == "data/atoll.db" }},
 		{"a bad island timeout is refused", map[string]string{"ATOLL_ISLAND_TIMEOUT": "soon"}, "ATOLL_ISLAND_TIMEOUT", nil},
 	}
 	for _, tc := range cases {

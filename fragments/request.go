@@ -26,10 +26,18 @@ type Quotes interface {
 	Quote(symbol string) (Quote, bool)
 }
 
+// Carts counts what a session's cart holds.
+type Carts interface {
+	CartCount(ctx context.Context, sessionID string) (int, error)
+}
+
 // Deps are the services an island may use, handed in by the server.
 type Deps struct {
 	Sessions Sessions
 	Quotes   Quotes
+	Carts    Carts
+	// BasePath is the site's base path, for links and form actions.
+	BasePath string
 }
 
 // Request is what an island's Render sees of one request: its context

@@ -50,8 +50,8 @@ func TestBatchStreamDeliversEveryIslandAndContainsFailures(t *testing.T) {
 			t.Fatalf("headers %v: status %d, Content-Type %q, Cache-Control %q", hdr, r.Status, r.Header.Get("Content-Type"), r.Header.Get("Cache-Control"))
 		}
 		msgs := sseMessages(r.Body)
-		if len(msgs) != 4 {
-			t.Fatalf("%d messages, want 4 (the visible ticker is not batched): %q", len(msgs), r.Body)
+		if len(msgs) != 5 {
+			t.Fatalf("%d messages, want 5 (the layout's cart count and four of the page's; the visible ticker is not batched): %q", len(msgs), r.Body)
 		}
 		want := map[string]string{
 			"island-server-info-1": `data-field="token"`,
@@ -74,8 +74,8 @@ func TestBatchStreamDeliversEveryIslandAndContainsFailures(t *testing.T) {
 	if !strings.Contains(page.Body, `id="island-ticker-1"`) || !strings.Contains(page.Body, `hx-trigger="revealed"`) {
 		t.Errorf("the visible island should keep its own trigger on a batched page")
 	}
-	if n := strings.Count(page.Body, `hx-trigger="atoll:fallback"`); n != 4 {
-		t.Errorf("%d batched placeholders, want 4", n)
+	if n := strings.Count(page.Body, `hx-trigger="atoll:fallback"`); n != 5 {
+		t.Errorf("%d batched placeholders, want 5", n)
 	}
 }
 
@@ -98,7 +98,7 @@ func TestSealedURLsWorkAcrossReplicas(t *testing.T) {
 		t.Fatal("no batch element")
 	}
 	u := strings.ReplaceAll(m[1], "&amp;", "&")
-	if r := b.Get(t, u); r.Status != 200 || len(sseMessages(r.Body)) != 10 {
+	if r := b.Get(t, u); r.Status != 200 || len(sseMessages(r.Body)) != 11 { // ten tiles and the cart count
 		t.Fatalf("replica b: status %d, %d messages", r.Status, len(sseMessages(r.Body)))
 	}
 	if r := other.Get(t, u); r.Status != 400 {

@@ -12,7 +12,6 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
-	"atoll/config"
 	"atoll/internal/server"
 )
 
@@ -24,7 +23,7 @@ import (
 
 func atollHandler(b *testing.B) fasthttp.RequestHandler {
 	b.Helper()
-	srv, err := server.New(server.Options{Config: config.Default(), Log: zerolog.New(io.Discard)})
+	srv, err := server.New(server.Options{Config: testConfig(), Log: zerolog.New(io.Discard), Store: testStore(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -141,7 +141,10 @@ type arrival struct {
 	At float64 `json:"at"`
 }
 
-func loadMany(t *testing.T, site *atolltest.Site, path string) (requests int, allIn float64, order []string) {
+// loadMany opens a /many page and returns how many requests it made for
+// islands in all, how many of them fetched one tile, when the last tile
+// arrived (ms after navigation start) and the order the tiles arrived in.
+func loadMany(t *testing.T, site *atolltest.Site, path string) (requests, tileRequests int, allIn float64, order []string) {
 	t.Helper()
 	ctx, msgs := browser(t)
 	if _, err := chromedp.Run(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -150,7 +153,7 @@ func loadMany(t *testing.T, site *atolltest.Site, path string) (requests int, al
 	})); err != nil {
 		t.Fatal(err)
 	}
-	before := site.Requests("/_islands")
+	before, beforeLatency := site.Requests("/_islands"), site.Requests("/_islands/latency")
 	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+path)); err != nil {
 		t.Fatal(err)
 	}
@@ -162,20 +165,20 @@ func loadMany(t *testing.T, site *atolltest.Site, path string) (requests int, al
 		allIn = max(allIn, a.At-nav)
 	}
 	expectCleanConsole(t, ctx, msgs)
-	return site.Requests("/_islands") - before, allIn, order
+	return site.Requests("/_islands") - before, site.Requests("/_islands/latency") - beforeLatency, allIn, order
 }
 
 func TestBrowserBatchStreamsIslandsInOneRequest(t *testing.T) {
 	site := atolltest.Start(t)
-	sepReq, sepTime, _ := loadMany(t, site, "/many")
-	batReq, batTime, order := loadMany(t, site, "/many-batched")
-	t.Logf("/many: %d island requests, all islands in %.0f ms; /many-batched: %d request, all islands in %.0f ms; arrival order %v",
-		sepReq, sepTime, batReq, batTime, order)
-	if sepReq != 10 {
-		t.Errorf("/many made %d island requests, want 10", sepReq)
+	sepReq, sepTiles, sepTime, _ := loadMany(t, site, "/many")
+	batReq, batTiles, batTime, order := loadMany(t, site, "/many-batched")
+	t.Logf("/many: %d island requests (%d for tiles), all tiles in %.0f ms; /many-batched: %d request, all tiles in %.0f ms; arrival order %v",
+		sepReq, sepTiles, sepTime, batReq, batTime, order)
+	if sepTiles != 10 || sepReq != 11 {
+		t.Errorf("/many made %d island requests, %d for tiles; want 11: ten tiles and the header's cart count", sepReq, sepTiles)
 	}
-	if batReq != 1 || site.Requests("/_islands$") != 1 {
-		t.Errorf("/many-batched made %d island requests (%d batch streams), want exactly one stream", batReq, site.Requests("/_islands$"))
+	if batReq != 1 || batTiles != 0 || site.Requests("/_islands$") != 1 {
+		t.Errorf("/many-batched made %d island requests (%d batch streams, %d tile requests), want exactly one stream", batReq, site.Requests("/_islands$"), batTiles)
 	}
 	// Streamed as they finish: each island arrives no earlier than one that
 	// renders more than 40 ms faster (the slack absorbs scheduling noise).
@@ -209,7 +212,11 @@ func TestBrowserBatchFallsBackWhenTheStreamIsBroken(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/many-batched")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "all ten tiles through their own requests", `document.querySelectorAll('.tile--done').length === 10`)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('.tile--done').length === 10`, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Fatalf("the tiles did not all arrive through their own requests (%v): %d still busy, %d done, %d island requests logged:\n%s", err,
+			eval[int](t, ctx, `document.querySelectorAll('[aria-busy]').length`), eval[int](t, ctx, `document.querySelectorAll('.tile--done').length`),
+			site.Requests("/_islands"), site.Logs.String())
+	}
 	if n := site.Requests("/_islands/latency"); n != 10 {
 		t.Fatalf("%d fallback requests, want 10", n)
 	}

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"atoll/atolltest"
 	"atoll/fragments"
+	"atoll/internal/store"
 )
 
 func TestServerInfoIsFreshOnEveryRequest(t *testing.T) {
@@ -36,17 +38,24 @@ func TestServerInfoIsFreshOnEveryRequest(t *testing.T) {
 
 func TestUserGreeting(t *testing.T) {
 	site := atolltest.Start(t)
-	site.Sessions.AddSession("s-ada", "Ada")
-	site.Sessions.AddSession("s-evil", `<script>alert(1)</script>`)
+	ada, err := site.Store.SignIn(context.Background(), "Ada", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil, err := site.Store.SignIn(context.Background(), `<script>alert(1)</script>`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name   string
 		cookie string
 		want   string
 	}{
 		{"no cookie greets a guest", "", "Hello, Guest!"},
-		{"a known session greets its user", fragments.SessionCookie + "=s-ada", "Hello, Ada!"},
-		{"an unknown session greets a guest", fragments.SessionCookie + "=s-nobody", "Hello, Guest!"},
-		{"a name is escaped, never markup", fragments.SessionCookie + "=s-evil", "Hello, <script>alert(1)</script>!"},
+		{"a known session greets its user", fragments.SessionCookie + "=" + ada.ID, "Hello, Ada!"},
+		{"an unknown session greets a guest", fragments.SessionCookie + "=" + store.NewSessionID(), "Hello, Guest!"},
+		{"a malformed session greets a guest", fragments.SessionCookie + "=s-nobody", "Hello, Guest!"},
+		{"a name is escaped, never markup", fragments.SessionCookie + "=" + evil.ID, "Hello, <script>alert(1)</script>!"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

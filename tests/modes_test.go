@@ -59,7 +59,7 @@ func TestSSRPageIsRenderedPerRequest(t *testing.T) {
 	clk := atolltest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	files := siteFiles(t)
 	files["pages/live.html"] = &fstest.MapFile{Data: []byte("{{/*\nrender: ssr\n*/}}\n<p data-field=\"rendered\">{{ .RenderTime }}</p>{{ island \"server-info\" }}")}
-	srv, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Files: files, Now: clk.Now})
+	srv, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Files: files, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func init() {
 
 func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	cfg := testConfig()
-	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop()})
+	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop(), Store: testStore(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

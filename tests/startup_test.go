@@ -62,11 +62,11 @@ func TestStartupRefusesABrokenSite(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			files := siteFiles(t)
-			if _, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Files: files}); err != nil {
+			if _, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Files: files}); err != nil {
 				t.Fatalf("the unbroken copy does not start: %v", err)
 			}
 			tc.break_(files)
-			_, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Files: files})
+			_, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Files: files})
 			if err == nil {
 				t.Fatal("the server started")
 			}

@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -70,7 +71,18 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		log.Warn().Msg("dev mode: templates are read from disk on every request and pages are not cached")
 	}
 
-	srv, err := server.New(server.Options{Config: cfg, Log: log, Sessions: store.NewMemory()})
+	if cfg.DB == config.DefaultDB {
+		if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o755); err != nil {
+			return fmt.Errorf("ATOLL_DB: %w", err)
+		}
+	}
+	st, err := store.OpenSQLite(cfg.DB, time.Now)
+	if err != nil {
+		return fmt.Errorf("ATOLL_DB=%s: %w", cfg.DB, err)
+	}
+	defer st.Close()
+
+	srv, err := server.New(server.Options{Config: cfg, Log: log, Store: st})
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,7 @@ type island struct {
 type Engine struct {
 	islands map[string]*island
 	opts    Options
+	stats   renderStats
 }
 
 var maxAge = regexp.MustCompile(`^(private|public), max-age=\d{1,8}$`)
@@ -191,11 +192,12 @@ func formatEvery(d time.Duration) string {
 // its fragment: the template's output in a wrapper that carries the
 // island's name and, if it refreshes, its own request attributes, never a
 // load trigger. Every failure is a *Failure.
-func (e *Engine) Render(ctx context.Context, s *Spec, cookies map[string]string) ([]byte, error) {
+func (e *Engine) Render(ctx context.Context, s *Spec, cookies map[string]string) (body []byte, err error) {
 	is, ok := e.islands[s.Name]
 	if !ok {
 		return nil, &Failure{Status: fiber.StatusNotFound, Message: "This island does not exist."}
 	}
+	defer func() { e.stats.record(s.Name, e.opts.Now(), err == nil) }()
 	ctx, cancel := context.WithTimeout(ctx, is.timeout)
 	defer cancel()
 	req := fragments.NewRequest(ctx, fragments.RequestInit{Island: is.Island, Now: e.opts.Now(), Page: s.Page,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"atoll/internal/actions"
 	"atoll/internal/httpcache"
 	"atoll/internal/islands"
 )
@@ -25,6 +26,19 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		status = fe.Code
+	}
+	var prob *actions.Problem
+	if errors.As(err, &prob) || strings.HasPrefix(c.Path(), s.cfg.BasePath+"/actions/") {
+		msg := "Something went wrong. Please try again."
+		switch {
+		case prob != nil:
+			status, msg = prob.Status, prob.Message
+		case status == fiber.StatusForbidden:
+			msg = "This request came from another site and was refused."
+		case status == fiber.StatusRequestEntityTooLarge:
+			msg = "That was too much to send."
+		}
+		return c.Status(status).SendString(`<span class="action-error" role="alert">` + html.EscapeString(msg) + `</span>`)
 	}
 	var f *islands.Failure
 	if errors.As(err, &f) || strings.HasPrefix(c.Path(), s.cfg.BasePath+islands.Path) {

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -20,11 +21,14 @@ import (
 	"atoll"
 	"atoll/config"
 	"atoll/fragments"
+	"atoll/internal/actions"
 	"atoll/internal/assets"
+	"atoll/internal/catalog"
 	"atoll/internal/islands"
 	"atoll/internal/market"
 	"atoll/internal/pages"
 	"atoll/internal/seal"
+	"atoll/internal/store"
 )
 
 // ContentSecurityPolicy allows scripts, styles and connections from the
@@ -38,9 +42,9 @@ type Options struct {
 	Log    zerolog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Sessions is the store the greeting reads; nil means nobody is
-	// signed in.
-	Sessions fragments.Sessions
+	// Store holds users, sessions and carts. Required; the caller opens
+	// and closes it.
+	Store store.Store
 	// Quotes feeds the ticker; a simulated market when nil.
 	Quotes fragments.Quotes
 	// Files holds pages/, layouts/ and public/. When nil it is the
@@ -58,6 +62,8 @@ type Server struct {
 	renderer pages.Renderer
 	assets   *assets.Assets
 	islands  *islands.Engine
+	actions  *actions.Handler
+	store    store.Store
 	fresh    map[string]*pages.Revalidating // pages regenerated when stale
 	built    time.Time
 }
@@ -71,6 +77,9 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Store == nil {
+		return nil, errors.New("server: no store")
+	}
 	if o.Quotes == nil {
 		o.Quotes = market.New(o.Now, uint64(o.Now().UnixNano()), map[string]float64{"ATL": 42.00, "GOPH": 128.50, "HTMX": 4.01})
 	}
@@ -81,7 +90,8 @@ func New(o Options) (*Server, error) {
 			files = os.DirFS(o.Config.Root)
 		}
 	}
-	s := &Server{cfg: o.Config, log: o.Log, now: o.Now, built: o.Now(), fresh: map[string]*pages.Revalidating{}}
+	s := &Server{cfg: o.Config, log: o.Log, now: o.Now, built: o.Now(), store: o.Store, fresh: map[string]*pages.Revalidating{},
+		actions: &actions.Handler{Store: o.Store, Log: o.Log, Now: o.Now}}
 
 	rawKeys := o.Config.Keys
 	if len(rawKeys) == 0 { // dev mode only; Validate refuses this otherwise
@@ -98,7 +108,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.islands, err = islands.New(islands.Options{
 		Timeout: o.Config.IslandTimeout,
-		Deps:    fragments.Deps{Sessions: o.Sessions, Quotes: o.Quotes},
+		Deps:    fragments.Deps{Sessions: o.Store, Carts: o.Store, Quotes: o.Quotes, BasePath: o.Config.BasePath},
 		Now:     o.Now,
 		Log:     o.Log,
 		Keys:    keys,
@@ -130,6 +140,10 @@ func New(o Options) (*Server, error) {
 		ErrorHandler:          s.handleError,
 		BodyLimit:             64 << 10,
 		ReadBufferSize:        16 << 10,
+		// Believe X-Forwarded-Proto only from configured proxies, so the
+		// session cookie's Secure flag cannot be steered by a client.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          o.Config.TrustedProxies,
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
@@ -148,7 +162,7 @@ func (s *Server) routes() {
 		XFrameOptions:         "DENY",
 		PermissionPolicy:      "camera=(), microphone=(), geolocation=()",
 	}))
-	s.app.All(base+"/actions/*", crossOriginProtection(), s.action)
+	s.app.All(base+"/actions/*", crossOriginProtection(), s.actions.Handle)
 	s.app.All(base+islands.Path, s.islands.HandleBatch)
 	s.app.All(base+islands.Path+"/:name", s.islands.Handle)
 	s.app.Get(base+assets.Prefix+"*", s.assets.Handle)
@@ -247,12 +261,32 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) template.FuncMap {
 			"on": func(event string) placementOption {
 				return func(p *islands.Placement) error { p.On = append(p.On, event); return nil }
 			},
-			"batch":   func() template.HTML { return s.islands.BatchElement(src.Route, placed) },
+			"batch":    func() template.HTML { return s.islands.BatchElement(src.Route, placed) },
+			"products": func() []catalog.Product { return catalog.Products },
+			"stats":    s.stats,
 			"asset":   s.assets.URL,
 			"url":     func(path string) string { return s.cfg.BasePath + path },
 			"snippet": func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
 		}
 	}
+}
+
+// Stats are the live figures the dashboard shows.
+type Stats struct {
+	store.Stats
+	Renders []islands.RenderCount
+	At      string
+}
+
+// stats reads the live figures, for pages rendered per request:
+// {{ with stats }}{{ .Users }}{{ end }}.
+func (s *Server) stats() (Stats, error) {
+	st, err := s.store.Stats(context.Background())
+	if err != nil {
+		return Stats{}, err
+	}
+	now := s.now()
+	return Stats{Stats: st, Renders: s.islands.RendersLastMinute(now), At: now.UTC().Format("15:04:05")}, nil
 }
 
 // placementOption changes one island placement.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -38,7 +39,17 @@ func run(out string, width int) error {
 	}
 	cfg := config.Default()
 	cfg.Keys, _ = seal.ParseKeys(seal.GenerateKey())
-	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop(), Sessions: store.NewMemory()})
+	dir, err := os.MkdirTemp("", "atoll-screenshot-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.OpenSQLite(filepath.Join(dir, "atoll.db"), time.Now)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop(), Store: st})
 	if err != nil {
 		return err
 	}
