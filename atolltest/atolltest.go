@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -95,10 +96,10 @@ func Start(t testing.TB, opts ...Option) *Site {
 	if err != nil {
 		t.Fatalf("atolltest: %v", err)
 	}
-	t.Cleanup(func() { st.Close() })
 	o.Store = st
 	srv, err := server.New(o)
 	if err != nil {
+		st.Close()
 		t.Fatalf("atolltest: server refused to start: %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -108,11 +109,11 @@ func Start(t testing.TB, opts ...Option) *Site {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	site := &Site{
-		URL:      "http://" + ln.Addr().String(),
-		Config:   o.Config,
-		Store:    st,
-		Logs:     logs,
-		Server:   srv,
+		URL:    "http://" + ln.Addr().String(),
+		Config: o.Config,
+		Store:  st,
+		Logs:   logs,
+		Server: srv,
 		client: &http.Client{
 			Timeout:       15 * time.Second,
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 64},
@@ -129,13 +130,16 @@ func Start(t testing.TB, opts ...Option) *Site {
 		if err := <-served; err != nil {
 			t.Errorf("atolltest: serve: %v", err)
 		}
+		if err := st.Close(); err != nil {
+			t.Errorf("atolltest: close store: %v", err)
+		}
 	}
 	t.Cleanup(site.Stop)
 	return site
 }
 
-// Stop shuts the server down, as at the end of the test; later calls do
-// nothing. Tests of what a visitor sees when the server goes away use it.
+// Stop shuts the server down and closes its store, as at the end of the
+// test; later calls do nothing. Tests of what a visitor sees when the server goes away use it.
 func (s *Site) Stop() {
 	s.stopOnce.Do(s.stop)
 }
@@ -167,6 +171,14 @@ func (s *Site) Do(t testing.TB, method, path string, body io.Reader, header ...s
 		t.Fatalf("atolltest: %s %s: read body: %v", method, path, err)
 	}
 	return &Response{Status: res.StatusCode, Header: res.Header, Body: string(b)}
+}
+
+// Post sends form values to path as a same-origin browser form would
+// (Sec-Fetch-Site: same-origin). header holds more name, value pairs.
+func (s *Site) Post(t testing.TB, path string, form url.Values, header ...string) *Response {
+	t.Helper()
+	h := append([]string{"Content-Type", "application/x-www-form-urlencoded", "Sec-Fetch-Site", "same-origin", "HX-Request", "true"}, header...)
+	return s.Do(t, http.MethodPost, path, strings.NewReader(form.Encode()), h...)
 }
 
 // Get fetches path. header holds name, value pairs.

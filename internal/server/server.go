@@ -144,9 +144,9 @@ func New(o Options) (*Server, error) {
 		// session cookie's Secure flag cannot be steered by a client.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          o.Config.TrustedProxies,
-		ReadTimeout:           10 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
+		ReadTimeout:             10 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             2 * time.Minute,
 	})
 	s.routes()
 	return s, nil
@@ -264,9 +264,9 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) template.FuncMap {
 			"batch":    func() template.HTML { return s.islands.BatchElement(src.Route, placed) },
 			"products": func() []catalog.Product { return catalog.Products },
 			"stats":    s.stats,
-			"asset":   s.assets.URL,
-			"url":     func(path string) string { return s.cfg.BasePath + path },
-			"snippet": func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
+			"asset":    s.assets.URL,
+			"url":      func(path string) string { return s.cfg.BasePath + path },
+			"snippet":  func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
 		}
 	}
 }

@@ -1,0 +1,294 @@
+package tests
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"atoll/atolltest"
+	"atoll/config"
+	"atoll/fragments"
+	"atoll/internal/store"
+
+	"golang.org/x/net/html"
+)
+
+// sessionCookie returns the atoll_session Set-Cookie of a response, "" if none.
+func sessionCookie(r *atolltest.Response) *http.Cookie {
+	for _, line := range r.Header.Values("Set-Cookie") {
+		if c, err := http.ParseSetCookie(line); err == nil && c.Name == fragments.SessionCookie {
+			return c
+		}
+	}
+	return nil
+}
+
+// cleared reports whether a Set-Cookie removes the cookie.
+func cleared(c *http.Cookie) bool {
+	return c != nil && (c.MaxAge < 0 || (!c.Expires.IsZero() && c.Expires.Before(time.Now())))
+}
+
+func stats(t *testing.T, site *atolltest.Site) store.Stats {
+	t.Helper()
+	st, err := site.Store.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func greetingFor(t *testing.T, site *atolltest.Site, sessionID string) string {
+	t.Helper()
+	r := site.Island(t, "user-greeting", "Cookie", fragments.SessionCookie+"="+sessionID)
+	return strings.TrimSpace(text(parse(t, r.Body)))
+}
+
+func cartFor(t *testing.T, site *atolltest.Site, sessionID string) string {
+	t.Helper()
+	r := site.Island(t, "cart-count", "Cookie", fragments.SessionCookie+"="+sessionID)
+	return field(t, parse(t, r.Body), "cart-count")
+}
+
+func TestSignInAndOut(t *testing.T) {
+	site := atolltest.Start(t)
+	r := site.Post(t, "/actions/sign-in", url.Values{"name": {"  Ada Lovelace "}})
+	if r.Status != 200 || !strings.Contains(r.Header.Get("HX-Trigger"), "session-changed") || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("sign-in: %d, HX-Trigger %q, Cache-Control %q, %q", r.Status, r.Header.Get("HX-Trigger"), r.Header.Get("Cache-Control"), r.Body)
+	}
+	c := sessionCookie(r)
+	if c == nil || !store.ValidSessionID(c.Value) || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || c.MaxAge <= 0 {
+		t.Fatalf("session cookie %+v: want a 256-bit id, HttpOnly, SameSite=Lax, Path=/, not Secure over plain HTTP", c)
+	}
+	if st := stats(t, site); st.Users != 1 || st.Sessions != 1 {
+		t.Fatalf("after sign-in the store holds %+v", st)
+	}
+	if got := greetingFor(t, site, c.Value); got != "Hello, Ada Lovelace!" {
+		t.Fatalf("greeting %q", got)
+	}
+	account := site.Island(t, "account", "Cookie", fragments.SessionCookie+"="+c.Value)
+	if field(t, parse(t, account.Body), "account-name") != "Ada Lovelace" {
+		t.Fatalf("account island: %q", account.Body)
+	}
+
+	out := site.Post(t, "/actions/sign-out", nil, "Cookie", fragments.SessionCookie+"="+c.Value)
+	gone := sessionCookie(out)
+	if out.Status != 200 || !cleared(gone) || !strings.Contains(out.Header.Get("HX-Trigger"), "session-changed") {
+		t.Fatalf("sign-out: %d, cookie %+v, HX-Trigger %q", out.Status, gone, out.Header.Get("HX-Trigger"))
+	}
+	if st := stats(t, site); st.Sessions != 0 {
+		t.Fatalf("sign-out left %d sessions", st.Sessions)
+	}
+	if got := greetingFor(t, site, c.Value); got != "Hello, Guest!" {
+		t.Fatalf("after sign-out the old cookie still greets %q", got)
+	}
+}
+
+func TestSecureCookieOnlyBehindATrustedTLSProxy(t *testing.T) {
+	cases := []struct {
+		name    string
+		trusted []string
+		secure  bool
+	}{
+		{"a forwarded https from an untrusted client is ignored", nil, false},
+		{"a forwarded https from a trusted proxy marks the cookie Secure", []string{"127.0.0.1"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			site := atolltest.Start(t, atolltest.WithConfig(func(c *config.Config) { c.TrustedProxies = tc.trusted }))
+			r := site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}, "X-Forwarded-Proto", "https")
+			if c := sessionCookie(r); c == nil || c.Secure != tc.secure {
+				t.Fatalf("cookie %+v, want Secure=%v", c, tc.secure)
+			}
+		})
+	}
+}
+
+func TestAddToCart(t *testing.T) {
+	site := atolltest.Start(t)
+	first := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"2"}})
+	c := sessionCookie(first)
+	if first.Status != 200 || c == nil || first.Header.Get("HX-Trigger") != "cart-updated" {
+		t.Fatalf("first add: %d, cookie %+v, HX-Trigger %q, %q", first.Status, c, first.Header.Get("HX-Trigger"), first.Body)
+	}
+	if got := cartFor(t, site, c.Value); got != "2" {
+		t.Fatalf("cart count %q, want 2", got)
+	}
+	second := site.Post(t, "/actions/cart/add", url.Values{"product": {"lagoon-tee"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	if second.Status != 200 || sessionCookie(second) != nil || !strings.Contains(second.Body, "3 in your cart") {
+		t.Fatalf("second add: %d, cookie %v, %q", second.Status, sessionCookie(second), second.Body)
+	}
+	if st := stats(t, site); st != (store.Stats{Users: 0, Sessions: 1, CartItems: 3}) {
+		t.Fatalf("store %+v", st)
+	}
+	// Signing in keeps the guest's cart and replaces the guest session.
+	in := site.Post(t, "/actions/sign-in", url.Values{"name": {"Grace"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	user := sessionCookie(in)
+	if user == nil || user.Value == c.Value {
+		t.Fatalf("sign-in kept the guest's session id")
+	}
+	if got := cartFor(t, site, user.Value); got != "3" {
+		t.Fatalf("after sign-in the cart holds %q, want 3", got)
+	}
+	if got := cartFor(t, site, c.Value); got != "0" {
+		t.Fatalf("the replaced guest session still sees a cart of %q", got)
+	}
+}
+
+// TestActionBadInput sends each kind of bad input to an action and checks
+// the answer, and that nothing was written.
+func TestActionBadInput(t *testing.T) {
+	clk := atolltest.NewClock(time.Now())
+	site := atolltest.Start(t, atolltest.WithClock(clk.Now))
+	signed := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
+	expiring := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Old"}}))
+	cookie := func(id string) []string { return []string{"Cookie", fragments.SessionCookie + "=" + id} }
+	cases := []struct {
+		name    string
+		path    string
+		form    url.Values
+		header  []string
+		status  int
+		clears  bool
+		prepare func()
+	}{
+		{name: "an empty name", path: "/actions/sign-in", form: url.Values{"name": {""}}, status: 400},
+		{name: "a name of spaces", path: "/actions/sign-in", form: url.Values{"name": {"   "}}, status: 400},
+		{name: "an overlong name", path: "/actions/sign-in", form: url.Values{"name": {strings.Repeat("a", 41)}}, status: 400},
+		{name: "a name with a control character", path: "/actions/sign-in", form: url.Values{"name": {"Ada\x07"}}, status: 400},
+		{name: "an unknown product", path: "/actions/cart/add", form: url.Values{"product": {"unicorn"}}, header: cookie(signed.Value), status: 404},
+		{name: "a quantity of zero", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}, "qty": {"0"}}, header: cookie(signed.Value), status: 400},
+		{name: "a quantity of eleven", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}, "qty": {"11"}}, header: cookie(signed.Value), status: 400},
+		{name: "a quantity that is not a number", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}, "qty": {"2e1"}}, header: cookie(signed.Value), status: 400},
+		{name: "a forged session id", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}}, header: cookie(store.NewSessionID()), status: 401, clears: true},
+		{name: "a malformed session id", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}}, header: cookie("'; DROP TABLE sessions; --"), status: 401, clears: true},
+		{name: "an expired session", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}}, header: cookie(expiring.Value), status: 401, clears: true,
+			prepare: func() { clk.Add(store.SessionTTL + time.Minute) }},
+		{name: "sign-out without a session", path: "/actions/sign-out", status: 401},
+		{name: "sign-out with a forged session", path: "/actions/sign-out", header: cookie(store.NewSessionID()), status: 401, clears: true},
+		{name: "an oversized body", path: "/actions/sign-in", form: url.Values{"name": {strings.Repeat("a", 70<<10)}}, status: 413},
+		{name: "a cross-site sign-in", path: "/actions/sign-in", form: url.Values{"name": {"Mallory"}}, header: []string{"Sec-Fetch-Site", "cross-site"}, status: 403},
+		{name: "a cross-site add to cart", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}}, header: append(cookie(signed.Value), "Sec-Fetch-Site", "cross-site"), status: 403},
+		{name: "a foreign Origin without Sec-Fetch-Site", path: "/actions/sign-out", header: append(cookie(signed.Value), "Sec-Fetch-Site", "", "Origin", "http://evil.example"), status: 403},
+		{name: "an unknown action", path: "/actions/teleport", status: 404},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.prepare != nil {
+				tc.prepare()
+			}
+			before := stats(t, site)
+			cartBefore := cartFor(t, site, signed.Value)
+			r := site.Post(t, tc.path, tc.form, tc.header...)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %q", r.Status, tc.status, r.Body)
+			}
+			if !strings.Contains(r.Body, `role="alert"`) || strings.Contains(r.Body, "<html") || strings.Contains(r.Body, ".go:") {
+				t.Errorf("want a small alert fragment, got %q", r.Body)
+			}
+			if r.Header.Get("HX-Trigger") != "" {
+				t.Errorf("a refused action announced %q", r.Header.Get("HX-Trigger"))
+			}
+			if c := sessionCookie(r); (c != nil) != tc.clears || (c != nil && !cleared(c)) {
+				t.Errorf("Set-Cookie %+v; want the cookie cleared: %v", c, tc.clears)
+			}
+			after := stats(t, site)
+			if tc.prepare != nil { // the clock moved: expired sessions no longer count
+				before.Sessions = after.Sessions
+			}
+			if after != before || cartFor(t, site, signed.Value) != cartBefore {
+				t.Errorf("the store changed: %+v -> %+v", before, after)
+			}
+		})
+	}
+	if r := site.Get(t, "/actions/sign-in"); r.Status != 405 || r.Header.Get("Allow") != "POST" {
+		t.Errorf("GET on an action: %d, Allow %q", r.Status, r.Header.Get("Allow"))
+	}
+}
+
+func TestCartLineCannotPassItsLimit(t *testing.T) {
+	site := atolltest.Start(t)
+	c := sessionCookie(site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"9"}}))
+	for range 9 {
+		site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"10"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	}
+	if got := cartFor(t, site, c.Value); got != "99" {
+		t.Fatalf("cart %q, want 99", got)
+	}
+	r := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	if r.Status != 422 || cartFor(t, site, c.Value) != "99" {
+		t.Fatalf("the 100th mug: %d, cart %s", r.Status, cartFor(t, site, c.Value))
+	}
+}
+
+func TestPagesNeverSetCookiesAndStayTheSameForEveryone(t *testing.T) {
+	site := atolltest.Start(t)
+	anon := site.Get(t, "/products")
+	c := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
+	for _, path := range []string{"/", "/products", "/about", "/many-batched", "/regenerated", "/dashboard", "/no-such-page"} {
+		r := site.Get(t, path, "Cookie", fragments.SessionCookie+"="+c.Value)
+		if len(r.Header.Values("Set-Cookie")) > 0 {
+			t.Errorf("%s set a cookie: %q", path, r.Header.Values("Set-Cookie"))
+		}
+		if strings.Contains(r.Body, "Ada") {
+			t.Errorf("%s holds the signed-in user's name: pages must not be personal", path)
+		}
+	}
+	signedIn := site.Get(t, "/products", "Cookie", fragments.SessionCookie+"="+c.Value)
+	if signedIn.Body != anon.Body || signedIn.Header.Get("ETag") != anon.Header.Get("ETag") {
+		t.Fatal("a signed-in visitor got other page bytes than a guest")
+	}
+}
+
+func TestStateSurvivesARestart(t *testing.T) {
+	db := t.TempDir() + "/atoll.db"
+	keys := testConfig().Keys
+	opts := []atolltest.Option{atolltest.WithDB(db), atolltest.WithConfig(func(c *config.Config) { c.Keys = keys })}
+	first := atolltest.Start(t, opts...)
+	c := sessionCookie(first.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
+	first.Post(t, "/actions/cart/add", url.Values{"product": {"tide-stickers"}, "qty": {"4"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	first.Stop()
+
+	second := atolltest.Start(t, opts...)
+	if got := greetingFor(t, second, c.Value); got != "Hello, Ada!" {
+		t.Fatalf("after a restart the greeting is %q", got)
+	}
+	if got := cartFor(t, second, c.Value); got != "4" {
+		t.Fatalf("after a restart the cart holds %q, want 4", got)
+	}
+}
+
+func TestDashboardShowsLiveFigures(t *testing.T) {
+	site := atolltest.Start(t)
+	c := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
+	site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"3"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	site.Post(t, "/actions/cart/add", url.Values{"product": {"lagoon-tee"}})
+	for range 3 {
+		site.Island(t, "server-info")
+	}
+	site.Island(t, "fault-error")
+	r := site.Get(t, "/dashboard")
+	if r.Status != 200 || r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("ETag") != "" {
+		t.Fatalf("dashboard: %d, Cache-Control %q, ETag %q", r.Status, r.Header.Get("Cache-Control"), r.Header.Get("ETag"))
+	}
+	doc := parse(t, r.Body)
+	for f, want := range map[string]string{"users": "1", "sessions": "2", "cart-items": "4"} {
+		if got := field(t, doc, f); got != want {
+			t.Errorf("%s = %q, want %q", f, got, want)
+		}
+	}
+	rows := map[string]string{}
+	for _, tr := range findAll(doc, func(n *html.Node) bool { _, ok := attr(n, "data-island-renders"); return ok }) {
+		name, _ := attr(tr, "data-island-renders")
+		var cells []string
+		for _, td := range findAll(tr, func(n *html.Node) bool { return n.Data == "td" }) {
+			cells = append(cells, strings.TrimSpace(text(td)))
+		}
+		rows[name] = strings.Join(cells, " ")
+	}
+	if rows["server-info"] != "server-info 3 0" || rows["fault-error"] != "fault-error 0 1" {
+		t.Fatalf("render counts %v", rows)
+	}
+}
