@@ -48,10 +48,12 @@ func serverBinary(t *testing.T) string {
 
 var binaryKey = seal.GenerateKey()
 
-// environ is a clean environment holding only PATH, HOME, a key and
-// extra, which may override the key.
-func environ(extra ...string) []string {
-	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ATOLL_KEYS=" + binaryKey}, extra...)
+// environ is a clean environment holding only PATH, HOME, a key, a
+// database in a fresh temporary directory and extra, which may override
+// any of them.
+func environ(t *testing.T, extra ...string) []string {
+	db := filepath.Join(t.TempDir(), "atoll.db")
+	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ATOLL_KEYS=" + binaryKey, "ATOLL_DB=" + db}, extra...)
 }
 
 func TestBadConfigurationExitsBeforeListening(t *testing.T) {
@@ -71,13 +73,15 @@ func TestBadConfigurationExitsBeforeListening(t *testing.T) {
 		{"no key outside dev mode", []string{"ATOLL_KEYS="}, nil, "ATOLL_KEYS"},
 		{"a key that is not base64", []string{"ATOLL_KEYS=not a key"}, nil, "ATOLL_KEYS"},
 		{"a base path with a trailing slash", []string{"ATOLL_BASE_PATH=/shop/"}, nil, "ATOLL_BASE_PATH"},
+		{"a database that cannot open", []string{"ATOLL_DB=/no/such/dir/atoll.db"}, nil, "/no/such/dir/atoll.db"},
+		{"a trusted proxy that is not an address", []string{"ATOLL_TRUSTED_PROXIES=proxy.local"}, nil, "ATOLL_TRUSTED_PROXIES"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, tc.args...)
-			cmd.Env = environ(tc.env...)
+			cmd.Env = environ(t, tc.env...)
 			out, err := cmd.CombinedOutput()
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() == 0 {
@@ -147,7 +151,7 @@ func TestGenkeyPrintsAUsableKey(t *testing.T) {
 
 func TestDevModeMakesAThrowawayKey(t *testing.T) {
 	cmd := exec.Command(serverBinary(t), "-addr", "127.0.0.1:0")
-	cmd.Env = environ("ATOLL_KEYS=", "ATOLL_DEV=1", "ATOLL_ROOT=..")
+	cmd.Env = environ(t, "ATOLL_KEYS=", "ATOLL_DEV=1", "ATOLL_ROOT=..")
 	url, _ := started(t, cmd)
 	res, err := http.Get(url + "/")
 	if err != nil {
@@ -163,7 +167,7 @@ func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(serverBinary(t), "-addr", "127.0.0.1:0")
-			cmd.Env = environ("ATOLL_SHUTDOWN_TIMEOUT=5s")
+			cmd.Env = environ(t, "ATOLL_SHUTDOWN_TIMEOUT=5s")
 			url, logs := started(t, cmd)
 			res, err := http.Get(url + "/")
 			if err != nil {

@@ -26,6 +26,14 @@ func TestSQLiteSessionsAndCarts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "atoll.db")
 	s := open(t, path, clock)
 
+	var mode string
+	if err := s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal mode %q (%v), want wal", mode, err)
+	}
+	var busy int
+	if err := s.db.QueryRow(`PRAGMA busy_timeout`).Scan(&busy); err != nil || busy != 5000 {
+		t.Fatalf("busy timeout %d (%v), want 5000", busy, err)
+	}
 	guest, err := s.NewSession(ctx)
 	if err != nil || !ValidSessionID(guest.ID) {
 		t.Fatalf("guest session %q: %v", guest.ID, err)
