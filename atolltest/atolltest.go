@@ -116,7 +116,8 @@ func Start(t testing.TB, opts ...Option) *Site {
 		Server: srv,
 		client: &http.Client{
 			Timeout:       15 * time.Second,
-			Transport:     &http.Transport{MaxIdleConnsPerHost: 64},
+			// No transparent gzip: tests see exactly the bytes and headers sent.
+			Transport:     &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}

@@ -138,6 +138,18 @@ func init() {
 		},
 	})
 	fragments.Register(fragments.Island{
+		Name:     "test-large",
+		Fallback: `<span class="skeleton"></span>`,
+		Template: `<ul>{{range .}}<li>Row {{.}} of a long island list</li>{{end}}</ul>`,
+		Render: func(*fragments.Request) (any, error) {
+			rows := make([]int, 200)
+			for i := range rows {
+				rows[i] = i
+			}
+			return rows, nil
+		},
+	})
+	fragments.Register(fragments.Island{
 		Name:     "test-undeclared-cookie",
 		Fallback: `<span class="skeleton"></span>`,
 		Template: `<p>{{.}}</p>`,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"atoll/internal/compress"
 	"atoll/internal/httpcache"
 )
 
@@ -31,9 +32,8 @@ var Required = map[string]string{
 }
 
 type file struct {
-	body        []byte
+	variants    *compress.Variants
 	contentType string
-	etag        string
 }
 
 // Assets maps logical names (css/site.css) to fingerprinted URLs and URLs
@@ -69,7 +69,7 @@ func Load(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
 			ct = "application/octet-stream"
 		}
 		a.urls[name] = url
-		a.files[url] = &file{body: body, contentType: ct, etag: `"` + hash + `"`}
+		a.files[url] = &file{variants: compress.NewVariants(body, `"`+hash+`"`), contentType: ct}
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -99,16 +99,22 @@ func (a *Assets) URL(name string) (string, error) {
 	return u, nil
 }
 
-// Handle serves one fingerprinted asset; any other path under Prefix,
-// traversal attempts included, is a 404.
+// Handle serves one fingerprinted asset, compressed ahead of time with
+// brotli or gzip when the client accepts it ("Vary: Accept-Encoding");
+// any other path under Prefix, traversal attempts included, is a 404.
 func (a *Assets) Handle(c *fiber.Ctx) error {
 	f, ok := a.files[c.Path()]
 	if !ok {
 		return fiber.ErrNotFound
 	}
+	body, enc, etag := f.variants.Pick(c.Get(fiber.HeaderAcceptEncoding))
 	c.Set(fiber.HeaderContentType, f.contentType)
-	if httpcache.Immutable(c, f.etag) {
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	if httpcache.Immutable(c, etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	return c.Send(f.body)
+	if enc != compress.Identity {
+		c.Set(fiber.HeaderContentEncoding, enc)
+	}
+	return c.Send(body)
 }

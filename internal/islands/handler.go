@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"atoll/internal/compress"
 )
 
 // Locals keys under which the handlers leave the island's name, render
@@ -66,6 +68,11 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 	c.Locals(LocalOutcome, OutcomeOK)
 	c.Set(fiber.HeaderCacheControl, is.cache)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	body, enc := compress.Dynamic(c.Get(fiber.HeaderAcceptEncoding), body)
+	if enc != compress.Identity {
+		c.Set(fiber.HeaderContentEncoding, enc)
+	}
 	return c.Send(body)
 }
 

@@ -36,6 +36,8 @@ import (
 	"time"
 
 	"github.com/gofiber/template/html/v2"
+
+	"atoll/internal/compress"
 )
 
 // Mode is how a page is rendered.
@@ -66,6 +68,16 @@ type Page struct {
 	Source
 	Body []byte
 	ETag string // strong
+	// Variants holds Body compressed ahead of time; set by Precompress
+	// for pages served as stored bytes.
+	Variants *compress.Variants
+}
+
+// Precompress encodes the page with gzip and brotli once, so serving it
+// never compresses.
+func (p *Page) Precompress() *Page {
+	p.Variants = compress.NewVariants(p.Body, p.ETag)
+	return p
 }
 
 // Data is what every page and layout template receives.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"atoll/internal/compress"
 	"atoll/internal/httpcache"
 	"atoll/internal/pages"
 )
@@ -40,6 +41,7 @@ func (s *Server) page(c *fiber.Ctx) error {
 		}
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
 	if s.cfg.Dev || p.Mode == pages.SSR {
 		fresh, err := s.render(route)
 		if err != nil {
@@ -49,19 +51,37 @@ func (s *Server) page(c *fiber.Ctx) error {
 			return err
 		}
 		httpcache.NoStore(c)
-		return c.Send(fresh.Body)
+		return sendDynamic(c, fresh.Body)
 	}
 	if p.Mode == pages.Revalidate {
 		p = s.fresh[route].Get()
-		if httpcache.Revalidated(c, p.Every, p.ETag) {
+		body, enc, etag := p.Variants.Pick(c.Get(fiber.HeaderAcceptEncoding))
+		if httpcache.Revalidated(c, p.Every, etag) {
 			return c.SendStatus(fiber.StatusNotModified)
 		}
-		return c.Send(p.Body)
+		return sendEncoded(c, body, enc)
 	}
-	if httpcache.Page(c, s.cfg.PageMaxAge, p.ETag) {
+	body, enc, etag := p.Variants.Pick(c.Get(fiber.HeaderAcceptEncoding))
+	if httpcache.Page(c, s.cfg.PageMaxAge, etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	return c.Send(p.Body)
+	return sendEncoded(c, body, enc)
+}
+
+// sendEncoded writes a body already encoded with enc.
+func sendEncoded(c *fiber.Ctx, body []byte, enc string) error {
+	if enc != compress.Identity {
+		c.Set(fiber.HeaderContentEncoding, enc)
+	}
+	return c.Send(body)
+}
+
+// sendDynamic writes a body made for this request, gzipped when it is
+// large enough and the client accepts gzip.
+func sendDynamic(c *fiber.Ctx, body []byte) error {
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	b, enc := compress.Dynamic(c.Get(fiber.HeaderAcceptEncoding), body)
+	return sendEncoded(c, b, enc)
 }
 
 // route turns a request path into a page route under the base path.

@@ -121,10 +121,18 @@ func New(o Options) (*Server, error) {
 	if s.site, err = s.renderer.Build(); err != nil {
 		return nil, err
 	}
+	s.site.NotFound.Precompress()
 	for _, route := range s.site.Routes() {
 		p, _ := s.site.Lookup(route)
+		p.Precompress()
 		if p.Mode == pages.Revalidate {
-			r := pages.NewRevalidating(p, p.Every, o.Now, func() (*pages.Page, error) { return s.render(route) })
+			r := pages.NewRevalidating(p, p.Every, o.Now, func() (*pages.Page, error) {
+				p, err := s.render(route)
+				if err != nil {
+					return nil, err
+				}
+				return p.Precompress(), nil
+			})
 			r.Done = func(err error) {
 				if err != nil {
 					s.log.Error().Err(err).Str("page", route).Msg("regenerate page")
