@@ -48,6 +48,7 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 	}
 	spec, f := e.parseSpec(is.Name, c.Query("page"), sealed, c.Query("every"), c.Query("on"))
 	if f != nil {
+		e.observe(is.Name, f.Outcome, 0)
 		return f
 	}
 

@@ -46,6 +46,9 @@ type Options struct {
 	Keys *seal.Keys
 	// Base is the site's base path ("" or "/shop").
 	Base string
+	// Observe, when set, is told how each render of a registered island
+	// ended and how long it took (metrics).
+	Observe func(island string, outcome Outcome, took time.Duration)
 }
 
 type island struct {
@@ -197,7 +200,11 @@ func (e *Engine) Render(ctx context.Context, s *Spec, cookies map[string]string)
 	if !ok {
 		return nil, &Failure{Status: fiber.StatusNotFound, Message: "This island does not exist."}
 	}
-	defer func() { e.stats.record(s.Name, e.opts.Now(), err == nil) }()
+	start := time.Now()
+	defer func() {
+		e.stats.record(s.Name, e.opts.Now(), err == nil)
+		e.observe(s.Name, outcomeOf(err), time.Since(start))
+	}()
 	ctx, cancel := context.WithTimeout(ctx, is.timeout)
 	defer cancel()
 	req := fragments.NewRequest(ctx, fragments.RequestInit{Island: is.Island, Now: e.opts.Now(), Page: s.Page,
@@ -249,6 +256,24 @@ func (e *Engine) Render(ctx context.Context, s *Spec, cookies map[string]string)
 	case <-ctx.Done():
 		return nil, timeoutFailure(s, ctx.Err())
 	}
+}
+
+func (e *Engine) observe(island string, o Outcome, took time.Duration) {
+	if e.opts.Observe != nil {
+		e.opts.Observe(island, o, took)
+	}
+}
+
+// outcomeOf names how a render that returned err ended.
+func outcomeOf(err error) Outcome {
+	if err == nil {
+		return OutcomeOK
+	}
+	var f *Failure
+	if errors.As(err, &f) && f.Outcome != "" {
+		return f.Outcome
+	}
+	return OutcomeError
 }
 
 // CacheControl is the Cache-Control header of the named island.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -66,6 +67,8 @@ type Server struct {
 	store    store.Store
 	fresh    map[string]*pages.Revalidating // pages regenerated when stale
 	built    time.Time
+	metrics  *metrics
+	draining atomic.Bool
 }
 
 // New builds everything the server serves and fails, naming the file or
@@ -91,7 +94,7 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: o.Config, log: o.Log, now: o.Now, built: o.Now(), store: o.Store, fresh: map[string]*pages.Revalidating{},
-		actions: &actions.Handler{Store: o.Store, Log: o.Log, Now: o.Now}}
+		actions: &actions.Handler{Store: o.Store, Log: o.Log, Now: o.Now}, metrics: newMetrics()}
 
 	rawKeys := o.Config.Keys
 	if len(rawKeys) == 0 { // dev mode only; Validate refuses this otherwise
@@ -113,6 +116,7 @@ func New(o Options) (*Server, error) {
 		Log:     o.Log,
 		Keys:    keys,
 		Base:    o.Config.BasePath,
+		Observe: s.metrics.observeIsland,
 	})
 	if err != nil {
 		return nil, err
@@ -134,6 +138,7 @@ func New(o Options) (*Server, error) {
 				return p.Precompress(), nil
 			})
 			r.Done = func(err error) {
+				s.metrics.regenerated(route, err)
 				if err != nil {
 					s.log.Error().Err(err).Str("page", route).Msg("regenerate page")
 				} else {
@@ -162,6 +167,7 @@ func New(o Options) (*Server, error) {
 
 func (s *Server) routes() {
 	base := s.cfg.BasePath
+	s.app.Use(s.metrics.http.Middleware) // outermost: it sees the status the error handler chose
 	s.app.Use(requestLog(s.log, s.handleError))
 	s.app.Use(recoverPanics())
 	s.app.Use(helmet.New(helmet.Config{
@@ -170,6 +176,9 @@ func (s *Server) routes() {
 		XFrameOptions:         "DENY",
 		PermissionPolicy:      "camera=(), microphone=(), geolocation=()",
 	}))
+	s.metrics.http.RegisterAt(s.app, "/metrics")
+	s.app.Get("/livez", s.livez)
+	s.app.Get("/readyz", s.readyz)
 	s.app.All(base+"/actions/*", crossOriginProtection(), s.actions.Handle)
 	s.app.All(base+islands.Path, s.islands.HandleBatch)
 	s.app.All(base+islands.Path+"/:name", s.islands.Handle)
@@ -191,6 +200,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting connections and waits, until ctx ends, for
 // requests in flight to finish.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
 	return s.app.ShutdownWithContext(ctx)
 }
 

@@ -94,6 +94,9 @@ func (s *SQLite) migrate() error {
 	return tx.Commit()
 }
 
+// Ping implements Store.
+func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
 // Close closes the database.
 func (s *SQLite) Close() error { return s.db.Close() }
 

@@ -54,6 +54,8 @@ type Store interface {
 	CartCount(ctx context.Context, sessionID string) (int, error)
 	// Stats counts users, live sessions and cart items.
 	Stats(ctx context.Context) (Stats, error)
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
 	Close() error
 }
 
