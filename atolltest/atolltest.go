@@ -68,6 +68,12 @@ func WithFiles(fsys fs.FS) Option {
 	return func(o *server.Options) { o.Files = fsys }
 }
 
+// WithLog sends the server's log to w instead of Site.Logs, for runs
+// that log more than a test should keep in memory.
+func WithLog(w io.Writer) Option {
+	return func(o *server.Options) { o.Log = zerolog.New(w) }
+}
+
 // WithDB uses the SQLite file at path, so a test can restart the site on
 // the same state.
 func WithDB(path string) Option {
