@@ -4,7 +4,7 @@ HTMX  := public/vendor/htmx.js public/vendor/hx-sse.js
 STAMP := node_modules/.package-lock.json
 KEY   := data/atoll.key
 
-.PHONY: run dev test build bench assets screenshot clean
+.PHONY: run dev test build bench soak assets screenshot clean
 
 # npm ci installs exactly what package-lock.json pins, checking integrity.
 $(STAMP): package.json package-lock.json
@@ -46,9 +46,14 @@ test: assets
 	$(GO) test -race -count=1 -timeout 10m ./...
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 500000x ./internal/seal
 
-## bench: benchmarks against a bare Fiber handler, with ratios
+## bench: Go benchmarks and a load run over loopback, each against a bare Fiber handler doing the same work
 bench: assets
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./tests/ | $(GO) run ./tools/benchratio
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./tests/ ./internal/seal | $(GO) run ./tools/benchratio
+	$(GO) run ./tools/loadbench -d 5s -c 32
+
+## soak: a bounded 60-second mixed run; resident memory and goroutines must stay flat (not part of CI)
+soak: assets
+	$(GO) run ./tools/soak -d 60s
 
 ## screenshot: refresh docs/screenshot.png in headless chromium
 screenshot: assets

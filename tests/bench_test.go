@@ -1,7 +1,11 @@
 package tests
 
 import (
+	"bufio"
 	"fmt"
+	"io/fs"
+	"strings"
+	"testing/fstest"
 	"io"
 	"math/rand/v2"
 	"strconv"
@@ -21,9 +25,13 @@ import (
 // without a socket, through fasthttp's handler, in the same process.
 // `make bench` prints floor ns/op ÷ atoll ns/op for each pair.
 
-func atollHandler(b *testing.B) fasthttp.RequestHandler {
+func atollHandler(b *testing.B, files ...fs.FS) fasthttp.RequestHandler {
 	b.Helper()
-	srv, err := server.New(server.Options{Config: testConfig(), Log: zerolog.New(io.Discard), Store: testStore(b)})
+	o := server.Options{Config: testConfig(), Log: zerolog.New(io.Discard), Store: testStore(b)}
+	if len(files) > 0 {
+		o.Files = files[0]
+	}
+	srv, err := server.New(o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,6 +47,7 @@ func drive(b *testing.B, h fasthttp.RequestHandler, path string) {
 	for b.Loop() {
 		ctx.Response.Reset()
 		h(&ctx)
+		ctx.Response.Body() // runs a stream writer, as sending the response would
 	}
 	if ctx.Response.StatusCode() != fiber.StatusOK || len(ctx.Response.Body()) == 0 {
 		b.Fatalf("%s: status %d, %d bytes", path, ctx.Response.StatusCode(), len(ctx.Response.Body()))
@@ -78,5 +87,43 @@ func BenchmarkServerInfoIsland(b *testing.B) {
 				now.Format("3:04:05 PM"), now.Format("Monday, January 2, 2006"), strconv.Itoa(100_000+rand.IntN(900_000))))
 		})
 		drive(b, app.Handler(), "/_islands/server-info")
+	})
+}
+
+// BenchmarkTenIslandBatch streams ten server-info islands in one
+// response; the floor writes the same ten messages built with fmt.
+func BenchmarkTenIslandBatch(b *testing.B) {
+	files := siteFiles(b)
+	files["pages/ten.html"] = &fstest.MapFile{Data: []byte("{{/*\nislands: batch\nlayout: none\n*/}}\n" + strings.Repeat(`{{ island "server-info" }}`, 10) + "{{ batch }}")}
+	h := atollHandler(b, files)
+	var probe fasthttp.RequestCtx
+	probe.Request.SetRequestURI("/ten")
+	h(&probe)
+	m := batchURL.FindSubmatch(probe.Response.Body())
+	if m == nil {
+		b.Fatal("no batch element on the test page")
+	}
+	u := strings.ReplaceAll(string(m[1]), "&amp;", "&")
+	b.Run("atoll", func(b *testing.B) { drive(b, h, u) })
+	b.Run("floor", func(b *testing.B) {
+		app := fiber.New(fiber.Config{DisableStartupMessage: true})
+		app.Get("/batch", func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentType, "text/event-stream")
+			c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+				for i := range 10 {
+					now := time.Now()
+					fmt.Fprintf(w, "data: <hx-partial hx-target=\"#island-server-info-%d\" hx-swap=\"outerHTML\">\n", i+1)
+					fmt.Fprintf(w, "data: <div class=\"island island--server-info\" data-island=\"server-info\"><dl class=\"facts\">"+
+						"<div class=\"fact\"><dt>Server Time</dt><dd data-field=\"time\">%s</dd></div>"+
+						"<div class=\"fact\"><dt>Server Date</dt><dd data-field=\"date\">%s</dd></div>"+
+						"<div class=\"fact\"><dt>Random Token</dt><dd data-field=\"token\">#%d</dd></div></dl></div>\n",
+						now.Format("3:04:05 PM"), now.Format("Monday, January 2, 2006"), 100_000+rand.IntN(900_000))
+					w.WriteString("data: </hx-partial>\n\n")
+					w.Flush()
+				}
+			})
+			return nil
+		})
+		drive(b, app.Handler(), "/batch")
 	})
 }

@@ -14,7 +14,7 @@ import (
 
 // siteFiles copies the repository's site files into memory so a test can
 // break one of them.
-func siteFiles(t *testing.T) fstest.MapFS {
+func siteFiles(t testing.TB) fstest.MapFS {
 	t.Helper()
 	root := os.DirFS("..")
 	m := fstest.MapFS{}

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"atoll/config"
@@ -47,6 +48,9 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
+	// Request ids come from a pool of random bytes filled in batches,
+	// rather than a getrandom call per request.
+	uuid.EnableRandPool()
 	if *genkey {
 		_, err := fmt.Fprintln(stdout, seal.GenerateKey())
 		return err

@@ -2,6 +2,7 @@ package islands
 
 import (
 	"encoding/json"
+	"strconv"
 	"fmt"
 	"strings"
 	"time"
@@ -62,7 +63,7 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 	body, err := e.Render(c.UserContext(), spec, cookies)
 	took := time.Since(start)
 	c.Locals(LocalRender, took)
-	c.Set("Server-Timing", fmt.Sprintf("render;dur=%.2f", float64(took.Microseconds())/1000))
+	c.Set("Server-Timing", "render;dur="+strconv.FormatFloat(float64(took.Microseconds())/1000, 'f', 2, 64))
 	if err != nil {
 		return err
 	}

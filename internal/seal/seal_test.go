@@ -117,3 +117,23 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSeal(b *testing.B) {
+	k := mustKeys(b, key(1))
+	props := []byte(`{"sku":"A-100","n":"3"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		k.Seal("island:stock", props)
+	}
+}
+
+func BenchmarkOpen(b *testing.B) {
+	k := mustKeys(b, key(1))
+	sealed := k.Seal("island:stock", []byte(`{"sku":"A-100","n":"3"}`))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := k.Open("island:stock", sealed); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
