@@ -121,7 +121,7 @@ func Start(t testing.TB, opts ...Option) *Site {
 		Logs:   logs,
 		Server: srv,
 		client: &http.Client{
-			Timeout:       15 * time.Second,
+			Timeout: 15 * time.Second,
 			// No transparent gzip: tests see exactly the bytes and headers sent.
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

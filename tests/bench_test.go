@@ -3,19 +3,18 @@ package tests
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
-	"testing/fstest"
-	"io"
-	"math/rand/v2"
-	"strconv"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
+	"atoll/internal/floor"
 	"atoll/internal/server"
 )
 
@@ -75,18 +74,7 @@ func BenchmarkPage(b *testing.B) {
 func BenchmarkServerInfoIsland(b *testing.B) {
 	b.Run("atoll", func(b *testing.B) { drive(b, atollHandler(b), "/_islands/server-info") })
 	b.Run("floor", func(b *testing.B) {
-		app := fiber.New(fiber.Config{DisableStartupMessage: true})
-		app.Get("/_islands/server-info", func(c *fiber.Ctx) error {
-			now := time.Now()
-			c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-			c.Set(fiber.HeaderCacheControl, "no-store")
-			return c.SendString(fmt.Sprintf(`<div class="island island--server-info" data-island="server-info"><dl class="facts">`+
-				`<div class="fact"><dt>Server Time</dt><dd data-field="time">%s</dd></div>`+
-				`<div class="fact"><dt>Server Date</dt><dd data-field="date">%s</dd></div>`+
-				`<div class="fact"><dt>Random Token</dt><dd data-field="token">#%s</dd></div></dl></div>`,
-				now.Format("3:04:05 PM"), now.Format("Monday, January 2, 2006"), strconv.Itoa(100_000+rand.IntN(900_000))))
-		})
-		drive(b, app.Handler(), "/_islands/server-info")
+		drive(b, floor.App("/", nil, "/_islands/server-info").Handler(), "/_islands/server-info")
 	})
 }
 
@@ -113,11 +101,7 @@ func BenchmarkTenIslandBatch(b *testing.B) {
 				for i := range 10 {
 					now := time.Now()
 					fmt.Fprintf(w, "data: <hx-partial hx-target=\"#island-server-info-%d\" hx-swap=\"outerHTML\">\n", i+1)
-					fmt.Fprintf(w, "data: <div class=\"island island--server-info\" data-island=\"server-info\"><dl class=\"facts\">"+
-						"<div class=\"fact\"><dt>Server Time</dt><dd data-field=\"time\">%s</dd></div>"+
-						"<div class=\"fact\"><dt>Server Date</dt><dd data-field=\"date\">%s</dd></div>"+
-						"<div class=\"fact\"><dt>Random Token</dt><dd data-field=\"token\">#%d</dd></div></dl></div>\n",
-						now.Format("3:04:05 PM"), now.Format("Monday, January 2, 2006"), 100_000+rand.IntN(900_000))
+					fmt.Fprintf(w, "data: %s\n", floor.ServerInfo(now))
 					w.WriteString("data: </hx-partial>\n\n")
 					w.Flush()
 				}

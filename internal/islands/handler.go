@@ -2,8 +2,8 @@ package islands
 
 import (
 	"encoding/json"
-	"strconv"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 

@@ -37,11 +37,11 @@ type Config struct {
 // Result is what one target saw.
 type Result struct {
 	Target     string
-	Requests   int            // answered with a complete body
-	Unexpected map[int]int    // statuses other than the target's
-	Errors     int            // failures other than a refused connection
-	Refused    int            // connection refused: the server is not listening
-	FirstError string         // the first failure, for the report
+	Requests   int         // answered with a complete body
+	Unexpected map[int]int // statuses other than the target's
+	Errors     int         // failures other than a refused connection
+	Refused    int         // connection refused: the server is not listening
+	FirstError string      // the first failure, for the report
 	latencies  []time.Duration
 	elapsed    time.Duration
 }

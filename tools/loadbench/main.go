@@ -10,25 +10,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
-	"atoll/config"
+	"atoll/internal/floor"
 	"atoll/internal/loadgen"
-	"atoll/internal/seal"
-	"atoll/internal/server"
-	"atoll/internal/store"
+	"atoll/internal/localsite"
 )
 
 func main() {
@@ -46,55 +40,26 @@ func main() {
 }
 
 func run(d time.Duration, workers int) error {
-	dir, err := os.MkdirTemp("", "atoll-loadbench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	st, err := store.OpenSQLite(filepath.Join(dir, "atoll.db"), time.Now)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
 	defer devnull.Close()
-	cfg := config.Default()
-	cfg.Keys, _ = seal.ParseKeys(seal.GenerateKey())
 	// The request log is written, one line per request, to /dev/null: the
 	// encoding and the write are paid as in production.
-	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.New(devnull), Store: st})
+	site, err := localsite.Start(zerolog.New(devnull))
 	if err != nil {
 		return err
 	}
-	atoll, stopAtoll, err := serve(srv.Serve, func() error { return srv.Shutdown(context.Background()) })
-	if err != nil {
-		return err
-	}
-	defer stopAtoll()
+	defer site.Close()
+	atoll := site.URL
 
 	page, err := fetch(atoll + "/about")
 	if err != nil {
 		return err
 	}
-	floorApp := fiber.New(fiber.Config{DisableStartupMessage: true})
-	floorApp.Get("/about", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.Send(page)
-	})
-	floorApp.Get("/_islands/server-info", func(c *fiber.Ctx) error {
-		now := time.Now()
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.SendString(fmt.Sprintf(`<div class="island island--server-info" data-island="server-info"><dl class="facts">`+
-			`<div class="fact"><dt>Server Time</dt><dd data-field="time">%s</dd></div>`+
-			`<div class="fact"><dt>Server Date</dt><dd data-field="date">%s</dd></div>`+
-			`<div class="fact"><dt>Random Token</dt><dd data-field="token">#%s</dd></div></dl></div>`,
-			now.Format("3:04:05 PM"), now.Format("Monday, January 2, 2006"), strconv.Itoa(100_000+rand.IntN(900_000))))
-	})
-	floor, stopFloor, err := serve(floorApp.Listener, floorApp.Shutdown)
+	floorApp := floor.App("/about", page, "/_islands/server-info")
+	floorURL, stopFloor, err := serve(floorApp.Listener, floorApp.Shutdown)
 	if err != nil {
 		return err
 	}
@@ -103,7 +68,7 @@ func run(d time.Duration, workers int) error {
 	fmt.Printf("load: %d connections, %s per measurement, one process, %d CPUs\n\n", workers, d, runtimeCPUs())
 	for _, path := range []string{"/about", "/_islands/server-info"} {
 		var res [2]*loadgen.Result
-		for i, base := range []string{atoll, floor} {
+		for i, base := range []string{atoll, floorURL} {
 			u := base + path
 			if path != "/about" && i == 0 {
 				u += "?page=%2F"

@@ -7,19 +7,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
-	"atoll/config"
-	"atoll/internal/seal"
-	"atoll/internal/server"
-	"atoll/internal/store"
+	"atoll/internal/localsite"
 )
 
 func main() {
@@ -37,32 +32,11 @@ func run(out string, width int) error {
 	if err != nil {
 		return fmt.Errorf("chromium is not installed (apt-get install -y chromium): %w", err)
 	}
-	cfg := config.Default()
-	cfg.Keys, _ = seal.ParseKeys(seal.GenerateKey())
-	dir, err := os.MkdirTemp("", "atoll-screenshot-")
+	site, err := localsite.Start(zerolog.Nop())
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	st, err := store.OpenSQLite(filepath.Join(dir, "atoll.db"), time.Now)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop(), Store: st})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}()
+	defer site.Close()
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true), chromedp.Flag("hide-scrollbars", true), chromedp.WindowSize(width, 900))
@@ -74,7 +48,7 @@ func run(out string, width int) error {
 	defer cancelTimeout()
 
 	err = chromedp.Do(ctx,
-		chromedp.Navigate("http://"+ln.Addr().String()+"/"),
+		chromedp.Navigate(site.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="user-greeting"]:not([aria-busy])`)),
 		chromedp.ScrollIntoView(chromedp.CSS(`.island[data-island="ticker"]`)),

@@ -10,10 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -23,11 +21,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
-	"atoll/config"
 	"atoll/internal/loadgen"
-	"atoll/internal/seal"
-	"atoll/internal/server"
-	"atoll/internal/store"
+	"atoll/internal/localsite"
 )
 
 func main() {
@@ -42,29 +37,12 @@ func main() {
 
 func run(d time.Duration, workers int) error {
 	uuid.EnableRandPool()
-	dir, err := os.MkdirTemp("", "atoll-soak-")
+	site, err := localsite.Start(zerolog.New(io.Discard))
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	st, err := store.OpenSQLite(filepath.Join(dir, "atoll.db"), time.Now)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	cfg := config.Default()
-	cfg.Keys, _ = seal.ParseKeys(seal.GenerateKey())
-	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.New(io.Discard), Store: st})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Shutdown(context.Background())
-	base := "http://" + ln.Addr().String()
+	defer site.Close()
+	base := site.URL
 
 	body, err := get(base + "/many-batched")
 	if err != nil {
