@@ -4,7 +4,7 @@ HTMX  := public/vendor/htmx.js public/vendor/hx-sse.js
 STAMP := node_modules/.package-lock.json
 KEY   := data/atoll.key
 
-.PHONY: run dev test build bench soak assets screenshot clean
+.PHONY: run dev test build bench load soak assets screenshot clean
 
 # npm ci installs exactly what package-lock.json pins, checking integrity.
 $(STAMP): package.json package-lock.json
@@ -50,6 +50,10 @@ test: assets
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./tests/ ./internal/seal | $(GO) run ./tools/benchratio
 	$(GO) run ./tools/loadbench -d 5s -c 32
+
+## load: the saturation and SIGTERM-under-load tests alone, printing req/s and p50/p99
+load: assets
+	$(GO) test -count=1 -run 'TestLoadAtSaturation|TestSIGTERMDuringLoad' -v ./tests/ | grep -E 'req/s|exited|^(---|ok|FAIL)'
 
 ## soak: a bounded 60-second mixed run; resident memory and goroutines must stay flat (not part of CI)
 soak: assets
