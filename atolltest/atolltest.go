@@ -129,7 +129,9 @@ func Start(t testing.TB, opts ...Option) *Site {
 	}
 	site.stop = func() {
 		site.client.CloseIdleConnections()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// fasthttp counts a connection that never sent a request (a
+		// browser's preconnect) as idle only after 5s, so allow more.
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("atolltest: shutdown: %v", err)

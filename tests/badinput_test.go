@@ -99,6 +99,8 @@ func TestBadInput(t *testing.T) {
 		{name: "a source file outside public is a 404", method: "GET", path: "/public/fragments/registry.go", status: 404},
 		{name: "a trailing slash redirects to the page", method: "GET", path: "/about/", status: 301,
 			header: map[string]string{"Location": "/about"}},
+		{name: "a trailing slash redirect keeps the query", method: "GET", path: "/about/?ref=mail", status: 301,
+			header: map[string]string{"Location": "/about?ref=mail"}},
 		{name: "a cross-site POST to an action is a 403", method: "POST", path: "/actions/refresh", status: 403,
 			header: map[string]string{"Sec-Fetch-Site": "cross-site"}, absent: []string{"HX-Trigger"}},
 		{name: "an unknown action is a 404", method: "POST", path: "/actions/nope", status: 404},

@@ -26,8 +26,8 @@ func TestIslandSeesItsPageAndDeclaredCookiesOnly(t *testing.T) {
 		if got := field(t, doc, "cookie"); got != "mint" {
 			t.Errorf("declared cookie: %q", got)
 		}
-		if cc := r.Header.Get("Cache-Control"); cc != "private, max-age=60" {
-			t.Errorf("declared cache lifetime: Cache-Control %q", cc)
+		if cc := r.Header.Get("Cache-Control"); cc != "private, max-age=60" || r.Header.Get("Vary") != "Accept-Encoding, Cookie" {
+			t.Errorf("declared cache lifetime: Cache-Control %q, Vary %q; a private copy must vary by cookie", cc, r.Header.Get("Vary"))
 		}
 	}
 	r := site.Get(t, "/_islands/test-undeclared-cookie?page=%2F", "Cookie", "secret=s3")

@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -117,6 +118,10 @@ func TestBasePath(t *testing.T) {
 	}
 	r := site.Get(t, "/shop/_islands/server-info?page=%2F")
 	atolltest.ExpectIsland(t, r, 200)
+	in := site.Post(t, "/shop/actions/sign-in", url.Values{"name": {"Ada"}})
+	if c := sessionCookie(in); in.Status != 200 || c == nil || c.Path != "/shop/" {
+		t.Errorf("sign-in under the base path: %d, cookie %+v, want Path=/shop/", in.Status, c)
+	}
 	if f := site.Get(t, "/shop/_islands/fault-error?page=%2Ffaults"); !strings.Contains(f.Body, `hx-get="/shop/_islands/fault-error?page=%2Ffaults"`) {
 		t.Errorf("the Retry button leaves the base path: %q", f.Body)
 	}

@@ -96,6 +96,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	go purgeHourly(ctx, st, log)
 
 	select {
 	case err := <-served:
@@ -120,4 +121,23 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// purgeHourly deletes expired sessions and their carts every hour until
+// ctx ends; the store also purges when it opens.
+func purgeHourly(ctx context.Context, st *store.SQLite, log zerolog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := st.PurgeExpired(ctx); err != nil {
+				log.Error().Err(err).Msg("purge expired sessions")
+			} else if n > 0 {
+				log.Info().Int64("sessions", n).Msg("purged expired sessions")
+			}
+		}
+	}
 }

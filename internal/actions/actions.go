@@ -51,6 +51,8 @@ type Handler struct {
 	Store store.Store
 	Log   zerolog.Logger
 	Now   func() time.Time
+	// BasePath scopes the session cookie to the site ("" for the root).
+	BasePath string
 }
 
 // Handle dispatches an action by name.
@@ -175,14 +177,15 @@ func (h *Handler) requireSession(c *fiber.Ctx) (store.Session, error) {
 	return sess, err
 }
 
-// setCookie sets the session cookie: HttpOnly, SameSite=Lax, Path=/, and
+// setCookie sets the session cookie: HttpOnly, SameSite=Lax, Path=/ (or
+// the base path), and
 // Secure when the request came over TLS (directly, or through a trusted
 // proxy's X-Forwarded-Proto).
 func (h *Handler) setCookie(c *fiber.Ctx, sess store.Session) {
 	c.Cookie(&fiber.Cookie{
 		Name:     fragments.SessionCookie,
 		Value:    sess.ID,
-		Path:     "/",
+		Path:     h.BasePath + "/",
 		Expires:  sess.Expires,
 		MaxAge:   int(sess.Expires.Sub(h.Now()) / time.Second),
 		HTTPOnly: true,
@@ -195,7 +198,7 @@ func (h *Handler) clearCookie(c *fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{
 		Name:     fragments.SessionCookie,
 		Value:    "",
-		Path:     "/",
+		Path:     h.BasePath + "/",
 		MaxAge:   -1,
 		Expires:  time.Unix(0, 0),
 		HTTPOnly: true,

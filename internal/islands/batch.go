@@ -80,6 +80,11 @@ func (e *Engine) HandleBatch(c *fiber.Ctx) error {
 						f = &Failure{Spec: s, Status: 500, Outcome: OutcomeError, Message: "This part of the page could not load.", Retry: true, Cause: err}
 					}
 					outcome = f.Outcome
+					if outcome == OutcomeCanceled {
+						log.Debug().Str("island", s.Name).Str("outcome", string(outcome)).Msg("batch island")
+						results <- done{id: ids[i], took: took}
+						return
+					}
 					body = e.FailureFragment(f)
 					ev := log.Error()
 					if f.Status < 500 {

@@ -17,6 +17,7 @@ const (
 	OutcomePanic    Outcome = "panic"
 	OutcomeBadProps Outcome = "bad_props"
 	OutcomeRejected Outcome = "rejected" // unknown island, wrong method, oversize
+	OutcomeCanceled Outcome = "canceled" // the client left before the render finished
 )
 
 // Failure is an island that could not be shown. The server's error

@@ -70,7 +70,13 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 	c.Locals(LocalOutcome, OutcomeOK)
 	c.Set(fiber.HeaderCacheControl, is.cache)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	if is.cache != "no-store" && len(is.Cookies) > 0 {
+		// A private copy of a cookie-reading island is only good for the
+		// same cookies: after sign-in or sign-out the browser must refetch.
+		c.Set(fiber.HeaderVary, "Accept-Encoding, Cookie")
+	} else {
+		c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	}
 	body, enc := compress.Dynamic(c.Get(fiber.HeaderAcceptEncoding), body)
 	if enc != compress.Identity {
 		c.Set(fiber.HeaderContentEncoding, enc)

@@ -195,17 +195,22 @@ func formatEvery(d time.Duration) string {
 // its fragment: the template's output in a wrapper that carries the
 // island's name and, if it refreshes, its own request attributes, never a
 // load trigger. Every failure is a *Failure.
-func (e *Engine) Render(ctx context.Context, s *Spec, cookies map[string]string) (body []byte, err error) {
+func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]string) (body []byte, err error) {
 	is, ok := e.islands[s.Name]
 	if !ok {
 		return nil, &Failure{Status: fiber.StatusNotFound, Message: "This island does not exist."}
 	}
 	start := time.Now()
 	defer func() {
+		if parent.Err() != nil && err != nil {
+			// The client left: not the island's failure, and not counted as one.
+			err = &Failure{Spec: s, Status: 499, Outcome: OutcomeCanceled, Message: "The request was cancelled.", Cause: parent.Err()}
+			return
+		}
 		e.stats.record(s.Name, e.opts.Now(), err == nil)
 		e.observe(s.Name, outcomeOf(err), time.Since(start))
 	}()
-	ctx, cancel := context.WithTimeout(ctx, is.timeout)
+	ctx, cancel := context.WithTimeout(parent, is.timeout)
 	defer cancel()
 	req := fragments.NewRequest(ctx, fragments.RequestInit{Island: is.Island, Now: e.opts.Now(), Page: s.Page,
 		Props: s.Props, Cookies: cookies, Deps: e.opts.Deps})

@@ -33,7 +33,11 @@ func (s *Server) page(c *fiber.Ctx) error {
 	if !ok {
 		if trimmed := strings.TrimRight(route, "/"); trimmed != route && trimmed != "" {
 			if _, ok := s.site.Lookup(trimmed); ok {
-				return c.Redirect(s.cfg.BasePath+trimmed, fiber.StatusMovedPermanently)
+				target := s.cfg.BasePath + trimmed
+				if q := c.Request().URI().QueryString(); len(q) > 0 {
+					target += "?" + string(q)
+				}
+				return c.Redirect(target, fiber.StatusMovedPermanently)
 			}
 		}
 		if !s.cfg.Dev {

@@ -94,7 +94,7 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: o.Config, log: o.Log, now: o.Now, built: o.Now(), store: o.Store, fresh: map[string]*pages.Revalidating{},
-		actions: &actions.Handler{Store: o.Store, Log: o.Log, Now: o.Now}, metrics: newMetrics()}
+		actions: &actions.Handler{Store: o.Store, Log: o.Log, Now: o.Now, BasePath: o.Config.BasePath}, metrics: newMetrics()}
 
 	rawKeys := o.Config.Keys
 	if len(rawKeys) == 0 { // dev mode only; Validate refuses this otherwise

@@ -63,6 +63,10 @@ func OpenSQLite(path string, now func() time.Time) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if _, err := s.PurgeExpired(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -92,6 +96,16 @@ func (s *SQLite) migrate() error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// PurgeExpired deletes expired sessions (and, by cascade, their carts) and
+// reports how many went.
+func (s *SQLite) PurgeExpired(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, s.now().Unix())
+	if err != nil {
+		return 0, fmt.Errorf("store: purge: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // Ping implements Store.
@@ -232,7 +246,8 @@ func (s *SQLite) Stats(ctx context.Context) (Stats, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM users),
 		(SELECT COUNT(*) FROM sessions WHERE expires_at > ?),
-		(SELECT COALESCE(SUM(qty), 0) FROM cart_items)`, s.now().Unix()).Scan(&st.Users, &st.Sessions, &st.CartItems)
+		(SELECT COALESCE(SUM(c.qty), 0) FROM cart_items c JOIN sessions s ON s.id = c.session_id WHERE s.expires_at > ?)`,
+		s.now().Unix(), s.now().Unix()).Scan(&st.Users, &st.Sessions, &st.CartItems)
 	if err != nil {
 		return Stats{}, fmt.Errorf("store: stats: %w", err)
 	}

@@ -72,6 +72,12 @@ func TestSQLiteSessionsAndCarts(t *testing.T) {
 	if _, err := s2.Session(ctx, user.ID); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("an expired session still lives: %v", err)
 	}
+	if st, _ := s2.Stats(ctx); st.CartItems != 0 || st.Sessions != 0 {
+		t.Fatalf("an expired session's cart still counts: %+v", st)
+	}
+	if n, err := s2.PurgeExpired(ctx); err != nil || n != 1 {
+		t.Fatalf("purge removed %d sessions (%v), want 1", n, err)
+	}
 	if err := s2.DeleteSession(ctx, user.ID); err != nil {
 		t.Fatal(err)
 	}

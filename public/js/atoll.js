@@ -55,9 +55,18 @@
   document.addEventListener("htmx:error", function (e) {
     var source = e.target;
     if (isBatch(source)) { fallBack(); return; }
-    if (!(source instanceof Element) || !source.closest(".island")) return;
+    if (!(source instanceof Element)) return;
     var timedOut = e.detail && e.detail.error === "timeout";
-    errorState(source, timedOut ? "The server took too long to answer." : "Could not reach the server.");
+    var message = timedOut ? "The server took too long to answer." : "Could not reach the server.";
+    // Only an island's own request (its placeholder, its refreshing root,
+    // its Retry button) turns the island into the error state. A form or
+    // link inside an island reports in its own message slot instead.
+    if (source.matches(".island[data-island], .island > .retry")) {
+      errorState(source, message);
+      return;
+    }
+    var slot = source.querySelector && source.querySelector(".form-message");
+    if (slot) slot.textContent = message;
   });
 
   // The batch stream ended, broke or was cut: whatever it did not deliver
