@@ -243,3 +243,25 @@ func TestBrowserBoostedNavigationLoadsTheNewPagesIslands(t *testing.T) {
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
 }
+
+func TestBrowserBoostedNavigationToABatchedPage(t *testing.T) {
+	site := atolltest.Start(t)
+	ctx, msgs := browser(t)
+	openHome(t, ctx, site)
+	eval[bool](t, ctx, `window.__sameDocument = true`)
+	before := site.Requests("/_islands$")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav a[href="/many-batched"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the batched tiles after a boosted navigation", `location.pathname === '/many-batched' && document.querySelectorAll('.tile--done').length === 10`)
+	if !eval[bool](t, ctx, `window.__sameDocument === true`) {
+		t.Fatal("the link did a full page load, not a boosted swap")
+	}
+	if n := site.Requests("/_islands$") - before; n != 1 {
+		t.Fatalf("%d batch streams for one boosted view, want 1", n)
+	}
+	if n := site.Requests("/_islands/latency"); n != 0 {
+		t.Fatalf("%d tiles fell back to their own requests after a boosted navigation", n)
+	}
+	expectCleanConsole(t, ctx, msgs)
+}

@@ -93,3 +93,23 @@ func TestBrowserTwoVisitorsSignInAndShop(t *testing.T) {
 	}
 	expectCleanConsole(t, ada, msgs)
 }
+
+func TestBrowserFormNetworkErrorStaysInTheForm(t *testing.T) {
+	site := atolltest.Start(t)
+	ctx, _ := browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the sign-in form", `!!document.querySelector('#sign-in-name')`)
+	site.Stop()
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`#sign-in-name`), "Ada"),
+		chromedp.Click(chromedp.CSS(`.account-form button[type="submit"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the form's own error message", `document.querySelector('.account-form .form-message')?.textContent === 'Could not reach the server.'`)
+	if !eval[bool](t, ctx, `!!document.querySelector('.island[data-island="account"] #sign-in-name') && !document.querySelector('.island--error[data-island="account"]')`) {
+		t.Fatal("a failed form request replaced the whole account island")
+	}
+}
