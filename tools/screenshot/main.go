@@ -20,14 +20,15 @@ import (
 func main() {
 	out := flag.String("o", "docs/screenshot.png", "PNG file to write")
 	width := flag.Int("width", 1200, "viewport width in CSS pixels")
+	path := flag.String("path", "/", "the page to photograph")
 	flag.Parse()
-	if err := run(*out, *width); err != nil {
+	if err := run(*out, *width, *path); err != nil {
 		fmt.Fprintln(os.Stderr, "screenshot:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, width int) error {
+func run(out string, width int, path string) error {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		return fmt.Errorf("chromium is not installed (apt-get install -y chromium): %w", err)
@@ -47,6 +48,9 @@ func run(out string, width int) error {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
 	defer cancelTimeout()
 
+	if path != "/" {
+		return capture(ctx, site.URL+path, out)
+	}
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(site.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`)),
@@ -60,6 +64,22 @@ func run(out string, width int) error {
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)
+	}
+	return os.WriteFile(out, png, 0o644)
+}
+
+// capture photographs another page once no placeholder is left busy.
+func capture(ctx context.Context, url, out string) error {
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		return err
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('[aria-busy="true"]').length === 0`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		return fmt.Errorf("islands on %s never arrived: %w", url, err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		return err
 	}
 	return os.WriteFile(out, png, 0o644)
 }
