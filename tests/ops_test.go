@@ -78,14 +78,15 @@ func TestRequestIDs(t *testing.T) {
 	m := batchURL.FindStringSubmatch(site.Get(t, "/many-batched").Body)
 	id := uuid.NewString()
 	site.Get(t, strings.ReplaceAll(m[1], "&amp;", "&"), "X-Request-ID", id)
-	n := 0
+	renders := 0
 	for _, l := range strings.Split(site.Logs.String(), "\n") {
-		if strings.Contains(l, `"request_id":"`+id+`"`) {
-			n++
+		if strings.Contains(l, `"request_id":"`+id+`"`) && strings.Contains(l, `"message":"batch island"`) &&
+			strings.Contains(l, `"island":"`) && strings.Contains(l, `"render":`) {
+			renders++
 		}
 	}
-	if n < 1 {
-		t.Fatalf("no log line carries the batch request's id")
+	if renders != 11 { // ten tiles and the header's cart count
+		t.Fatalf("%d batch island renders logged with the stream's request id, want 11", renders)
 	}
 }
 

@@ -96,7 +96,7 @@ func (e *Engine) HandleBatch(c *fiber.Ctx) error {
 					}
 					ev.Msg("batch island")
 				} else {
-					log.Debug().Str("island", s.Name).Str("outcome", string(outcome)).Dur("render", took).Msg("batch island")
+					log.Info().Str("island", s.Name).Str("outcome", string(outcome)).Dur("render", took).Msg("batch island")
 				}
 				results <- done{id: ids[i], body: body, took: took}
 			}()
