@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/rs/zerolog"
 
 	"atoll/fragments"
 	"atoll/internal/catalog"
@@ -49,7 +48,6 @@ func problem(status int, msg string) *Problem { return &Problem{Status: status, 
 // Handler serves POST {base}/actions/*.
 type Handler struct {
 	Store store.Store
-	Log   zerolog.Logger
 	Now   func() time.Time
 	// BasePath scopes the session cookie to the site ("" for the root).
 	BasePath string

@@ -10,11 +10,17 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// Page sets "Cache-Control: public, max-age=N" and the strong ETag of a
-// page rendered once. It reports whether the request's If-None-Match
+// PagePolicy is the Cache-Control value of pages rendered once:
+// "public, max-age=N". Make it once, at startup, and pass it to Page.
+func PagePolicy(maxAge time.Duration) string {
+	return "public, max-age=" + strconv.Itoa(int(maxAge/time.Second))
+}
+
+// Page sets Cache-Control to policy (from PagePolicy) and the strong ETag
+// of a page rendered once. It reports whether the request's If-None-Match
 // already names that ETag, in which case the caller answers 304.
-func Page(c *fiber.Ctx, maxAge time.Duration, etag string) (notModified bool) {
-	c.Set(fiber.HeaderCacheControl, "public, max-age="+strconv.Itoa(int(maxAge/time.Second)))
+func Page(c *fiber.Ctx, policy, etag string) (notModified bool) {
+	c.Set(fiber.HeaderCacheControl, policy)
 	c.Set(fiber.HeaderETag, etag)
 	return Matches(c.Get(fiber.HeaderIfNoneMatch), etag)
 }

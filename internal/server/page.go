@@ -66,7 +66,7 @@ func (s *Server) page(c *fiber.Ctx) error {
 		return sendEncoded(c, body, enc)
 	}
 	body, enc, etag := p.Variants.Pick(c.Get(fiber.HeaderAcceptEncoding))
-	if httpcache.Page(c, s.cfg.PageMaxAge, etag) {
+	if httpcache.Page(c, s.pagePolicy, etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
 	return sendEncoded(c, body, enc)

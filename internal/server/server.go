@@ -25,6 +25,7 @@ import (
 	"atoll/internal/actions"
 	"atoll/internal/assets"
 	"atoll/internal/catalog"
+	"atoll/internal/httpcache"
 	"atoll/internal/islands"
 	"atoll/internal/market"
 	"atoll/internal/pages"
@@ -69,6 +70,8 @@ type Server struct {
 	built    time.Time
 	metrics  *metrics
 	draining atomic.Bool
+	// pagePolicy is the Cache-Control of static pages, made once.
+	pagePolicy string
 }
 
 // New builds everything the server serves and fails, naming the file or
@@ -94,7 +97,8 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: o.Config, log: o.Log, now: o.Now, built: o.Now(), store: o.Store, fresh: map[string]*pages.Revalidating{},
-		actions: &actions.Handler{Store: o.Store, Log: o.Log, Now: o.Now, BasePath: o.Config.BasePath}, metrics: newMetrics()}
+		actions: &actions.Handler{Store: o.Store, Now: o.Now, BasePath: o.Config.BasePath}, metrics: newMetrics(),
+		pagePolicy: httpcache.PagePolicy(o.Config.PageMaxAge)}
 
 	rawKeys := o.Config.Keys
 	if len(rawKeys) == 0 { // dev mode only; Validate refuses this otherwise
