@@ -281,14 +281,6 @@ func outcomeOf(err error) Outcome {
 	return OutcomeError
 }
 
-// CacheControl is the Cache-Control header of the named island.
-func (e *Engine) CacheControl(name string) string {
-	if is, ok := e.islands[name]; ok {
-		return is.cache
-	}
-	return "no-store"
-}
-
 func (e *Engine) openTag(s *Spec) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<div class="island island--%s" data-island="%s"`, s.Name, s.Name)
