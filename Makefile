@@ -1,6 +1,6 @@
 # Atoll: `make run` serves the demo site, `make test` runs everything CI runs.
 GO    ?= go
-HTMX  := public/vendor/htmx.js public/vendor/hx-sse.js
+BUNDLE := public/vendor/bundle.js
 STAMP := node_modules/.package-lock.json
 KEY   := data/atoll.key
 
@@ -11,21 +11,23 @@ $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-public/vendor/htmx.js: $(STAMP)
+# The page's one script: htmx, its SSE extension and Atoll's client, in
+# that order, joined from the npm package and client/ (never committed).
+# Source-map comments are dropped: the maps are not served.
+$(BUNDLE): $(STAMP) client/atoll.js
 	@mkdir -p $(dir $@)
-	cp node_modules/htmx.org/dist/htmx.min.js $@
-
-public/vendor/hx-sse.js: $(STAMP)
-	@mkdir -p $(dir $@)
-	cp node_modules/htmx.org/dist/ext/hx-sse.js $@
+	{ sed '/^\/\/# sourceMappingURL=/d' node_modules/htmx.org/dist/htmx.min.js; echo ';'; \
+	  sed '/^\/\/# sourceMappingURL=/d' node_modules/htmx.org/dist/ext/hx-sse.min.js; echo ';'; \
+	  cat client/atoll.js; } > $@.tmp
+	mv $@.tmp $@
 
 # A local key for `make run`, so sealed island URLs survive restarts.
 $(KEY):
 	@mkdir -p $(dir $@)
 	$(GO) run ./cmd/server -genkey > $@
 
-## assets: install npm dependencies when missing and copy htmx into public/
-assets: $(HTMX)
+## assets: install npm dependencies when missing and build public/vendor/bundle.js
+assets: $(BUNDLE)
 
 ## run: serve the demo site on http://127.0.0.1:8080 (key in data/, made once)
 run: assets $(KEY)
@@ -59,9 +61,30 @@ load: assets
 soak: assets
 	$(GO) run ./tools/soak -d 60s
 
+## browserbench: pages in headless chromium, fresh cache, 0 and 40 ms RTT (docs/BENCHMARKS.md), then Astro's anchor beside them
+# The anchor (../shared/bench/anchor.sh, when present) loads bin/server's pages next to Astro's /many in one
+# run. It waits for every [aria-busy="true"] to go, so "/" (its ticker waits to be scrolled to) is left out.
+BB_RUNS  ?= 15
+BB_PAGES ?= /compare,/many-batched,/many,/
+BB_ANCHOR_PAGES ?= /compare /many-batched /many
+BB_PORT  ?= 18090
+.PHONY: browserbench
+browserbench: build
+	@echo "browserbench: commit $$(git log -1 --format=%h 2>/dev/null), $$(git status --short 2>/dev/null | wc -l) files changed"
+	$(GO) run ./tools/browserbench -runs $(BB_RUNS) -pages $(BB_PAGES)
+	@if [ -x ../shared/bench/anchor.sh ]; then \
+	  dir=$$(mktemp -d); \
+	  ATOLL_KEYS=$$(bin/server -genkey) ATOLL_ADDR=127.0.0.1:$(BB_PORT) ATOLL_DB=$$dir/atoll.db bin/server >$$dir/server.log 2>&1 & pid=$$!; \
+	  trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $$dir' EXIT; \
+	  for i in $$(seq 50); do curl -fs -o /dev/null http://127.0.0.1:$(BB_PORT)/readyz && break; sleep 0.2; done; \
+	  curl -fs -o /dev/null http://127.0.0.1:$(BB_PORT)/readyz || { echo "browserbench: bin/server did not start:"; cat $$dir/server.log; exit 1; }; \
+	  echo; echo "anchor: Astro /many beside bin/server on 127.0.0.1:$(BB_PORT), medians, one run"; \
+	  RUNS=$(BB_RUNS) ../shared/bench/anchor.sh $(foreach p,$(BB_ANCHOR_PAGES),http://127.0.0.1:$(BB_PORT)$(p)); \
+	else echo "browserbench: ../shared/bench/anchor.sh not found, Astro not measured"; fi
+
 ## screenshot: refresh docs/screenshot.png in headless chromium
 screenshot: assets
 	$(GO) run ./tools/screenshot -o docs/screenshot.png
 
 clean:
-	rm -rf bin $(HTMX)
+	rm -rf bin public/vendor

@@ -297,6 +297,32 @@ func (s *Site) Requests(prefix string) int {
 	return n
 }
 
+// Renders counts, by island name, the island renders the server logged:
+// one per island request that reached its handler's render and one per
+// island a batch stream rendered (renders cancelled because the visitor
+// left are not counted).
+func (s *Site) Renders() map[string]int {
+	n := map[string]int{}
+	for _, l := range strings.Split(s.Logs.String(), "\n") {
+		var e struct {
+			Message string          `json:"message"`
+			Island  string          `json:"island"`
+			Outcome string          `json:"outcome"`
+			Render  json.RawMessage `json:"render"`
+		}
+		if l == "" || json.Unmarshal([]byte(l), &e) != nil || e.Island == "" {
+			continue
+		}
+		switch {
+		case e.Message == "batch island" && e.Outcome != string(islands.OutcomeCanceled):
+			n[e.Island]++
+		case e.Message == "request" && e.Render != nil:
+			n[e.Island]++
+		}
+	}
+	return n
+}
+
 // Clock is a clock a test moves by hand; pass its Now to WithClock.
 type Clock struct {
 	mu sync.Mutex

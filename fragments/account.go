@@ -10,10 +10,10 @@ import "fmt"
 func init() {
 	Register(Island{
 		Name:     "account",
-		Fallback: `<div class="account"><span class="skeleton w-14"></span></div>`,
+		Fallback: `<div class="account"><span class="skeleton w-14"></span><span class="skeleton skeleton--control"></span></div>`,
 		Template: `<div class="account">{{if .Name}}` +
-			`<form class="account-form" hx-post="{{.Base}}/actions/sign-out" hx-target="find .form-message" hx-swap="innerHTML">` +
-			`<span>Signed in as <strong data-field="account-name">{{.Name}}</strong></span> ` +
+			`<form class="account-form account-form--signed-in" hx-post="{{.Base}}/actions/sign-out" hx-target="find .form-message" hx-swap="innerHTML">` +
+			`<span class="account-name">Signed in as <strong data-field="account-name">{{.Name}}</strong></span> ` +
 			`<button type="submit" class="button button--quiet">Sign out</button><span class="form-message" aria-live="polite"></span></form>` +
 			`{{else}}` +
 			`<form class="account-form" hx-post="{{.Base}}/actions/sign-in" hx-target="find .form-message" hx-swap="innerHTML">` +

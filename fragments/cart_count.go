@@ -12,7 +12,7 @@ import (
 func init() {
 	Register(Island{
 		Name:     "cart-count",
-		Fallback: `<a class="cart-link" href="#"><span class="cart-label">Cart</span> <span class="skeleton w-2"></span></a>`,
+		Fallback: `<span class="cart-link"><span class="cart-label">Cart</span> <span class="cart-count skeleton"></span></span>`,
 		Template: `<a class="cart-link" href="{{.Base}}/products"><span class="cart-label">Cart</span> ` +
 			`<span class="cart-count" data-field="cart-count">{{.Count}}</span></a>`,
 		Render:  renderCartCount,

@@ -13,7 +13,7 @@ import (
 func init() {
 	Register(Island{
 		Name:     "latency",
-		Fallback: `<div class="tile"><span class="skeleton w-6"></span><span class="skeleton w-8"></span></div>`,
+		Fallback: `<div class="tile"><strong><span class="skeleton w-3"></span></strong><span><span class="skeleton w-6"></span></span></div>`,
 		Template: `<div class="tile tile--done"><strong data-field="n">#{{.N}}</strong><span>{{.MS}} ms</span></div>`,
 		Render:   renderLatency,
 	})

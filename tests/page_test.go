@@ -37,8 +37,11 @@ func TestHomePageIsStaticAndCacheable(t *testing.T) {
 		if v, _ := attr(p, "hx-get"); !strings.HasPrefix(v, "/_islands/"+name+"?") || !strings.Contains(v, "page=%2F") {
 			t.Errorf("placeholder %q: hx-get = %q, want /_islands/%s?…page=%%2F", name, v, name)
 		}
-		if v, _ := attr(p, "hx-trigger"); v != "load" && !(name == "ticker" && v == "revealed") {
-			t.Errorf("placeholder %q: hx-trigger = %q, want load (revealed for the ticker)", name, v)
+		// Load-time islands come in the page's batch stream and fetch
+		// themselves only if it fails; the lazy ticker waits to be seen.
+		_, batched := attr(p, "data-batched")
+		if v, _ := attr(p, "hx-trigger"); !(name == "ticker" && v == "revealed" && !batched) && !(name != "ticker" && v == "atoll:fallback" && batched) {
+			t.Errorf("placeholder %q: hx-trigger = %q, batched %v; want atoll:fallback and batched (revealed, not batched, for the ticker)", name, v, batched)
 		}
 		if id, _ := attr(p, "id"); !strings.HasPrefix(id, "island-"+name+"-") {
 			t.Errorf("placeholder %q: id = %q, want island-%s-N", name, id, name)
@@ -46,6 +49,13 @@ func TestHomePageIsStaticAndCacheable(t *testing.T) {
 		if sk := findAll(p, func(n *html.Node) bool { return hasClass(n, "skeleton") }); len(sk) == 0 {
 			t.Errorf("placeholder %q carries no fallback skeleton", name)
 		}
+	}
+	batch := findAll(doc, func(n *html.Node) bool { id, _ := attr(n, "id"); return id == "islands-batch" })
+	if len(batch) != 1 {
+		t.Fatalf("%d batch elements, want 1", len(batch))
+	}
+	if u, _ := attr(batch[0], "hx-get"); !strings.HasPrefix(u, "/_islands?b=") || !strings.Contains(r.Body, `<link rel="preload" as="fetch" crossorigin="anonymous" href="`+html.EscapeString(u)+`">`) {
+		t.Errorf("batch URL %q is not preloaded in the head", u)
 	}
 	for _, want := range []string{"server-info", "user-greeting", "ticker"} {
 		if !got[want] {
@@ -155,7 +165,14 @@ func TestAssetsAreFingerprintedAndImmutable(t *testing.T) {
 	site := atolltest.Start(t)
 	doc := parse(t, site.Get(t, "/").Body)
 	var urls []string
-	for _, n := range findAll(doc, func(n *html.Node) bool { return n.Data == "script" || n.Data == "link" }) {
+	isAsset := func(n *html.Node) bool {
+		rel, _ := attr(n, "rel")
+		return n.Data == "script" || n.Data == "link" && rel != "preload" // preloads of islands are checked in preload_test.go
+	}
+	if n := len(findAll(doc, func(n *html.Node) bool { return n.Data == "script" })); n != 1 {
+		t.Errorf("the page has %d scripts, want one bundle", n)
+	}
+	for _, n := range findAll(doc, isAsset) {
 		for _, k := range []string{"src", "href"} {
 			if v, ok := attr(n, k); ok {
 				urls = append(urls, v)
@@ -168,7 +185,9 @@ func TestAssetsAreFingerprintedAndImmutable(t *testing.T) {
 		if r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 			t.Errorf("%s: status %d, Cache-Control %q", u, r.Status, r.Header.Get("Cache-Control"))
 		}
-		sawHTMX = sawHTMX || strings.HasPrefix(u, "/public/vendor/htmx.") && strings.Contains(r.Body, "htmx")
+		// One bundle: htmx, its SSE extension and Atoll's client.
+		sawHTMX = sawHTMX || strings.HasPrefix(u, "/public/vendor/bundle.") && strings.Contains(r.Body, "var htmx=") &&
+			strings.Contains(r.Body, "hx-sse:connect") && strings.Contains(r.Body, "atoll:fallback")
 		sawCSS = sawCSS || strings.HasPrefix(u, "/public/css/site.") && strings.HasPrefix(r.Header.Get("Content-Type"), "text/css")
 	}
 	if !sawHTMX || !sawCSS {

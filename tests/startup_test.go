@@ -50,8 +50,8 @@ func TestStartupRefusesABrokenSite(t *testing.T) {
 			m["pages/broken.html"] = &fstest.MapFile{Data: []byte(`<link href="{{ asset "css/missing.css" }}">`)}
 		}, []string{"pages/broken.html", "css/missing.css"}},
 		{"the htmx asset is missing", func(m fstest.MapFS) {
-			delete(m, "public/vendor/htmx.js")
-		}, []string{"public/vendor/htmx.js", "make assets"}},
+			delete(m, "public/vendor/bundle.js")
+		}, []string{"public/vendor/bundle.js", "make assets"}},
 		{"the not-found page is missing", func(m fstest.MapFS) {
 			delete(m, "pages/404.html")
 		}, []string{"pages/404.html"}},

@@ -27,8 +27,7 @@ const Prefix = "/public/"
 // Required lists the assets the server cannot run without, with the
 // command that produces each.
 var Required = map[string]string{
-	"vendor/htmx.js":   "make assets (npm ci, then copies node_modules/htmx.org/dist/htmx.min.js)",
-	"vendor/hx-sse.js": "make assets (npm ci, then copies node_modules/htmx.org/dist/ext/hx-sse.js)",
+	"vendor/bundle.js": "make assets (npm ci, then joins htmx, its SSE extension and client/atoll.js)",
 }
 
 type file struct {

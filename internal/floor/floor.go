@@ -1,15 +1,50 @@
 // Package floor is the bare Fiber handler Atoll's benchmarks measure
-// against: the same bytes and the same island HTML, with none of Atoll's
-// work around them.
+// against: the same bytes, the same island HTML and the same response
+// headers, with none of Atoll's work around them. It has no middleware;
+// each handler sets its headers itself, the cheapest way fasthttp offers
+// (appending to a fresh response), so the ratio to it is Atoll's own work.
 package floor
 
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 )
+
+// RequestID stands in for the per-request id Atoll echoes: the same
+// header with a value of the same length, without making one.
+const RequestID = "00000000-0000-4000-8000-000000000000"
+
+// securityHeaders are the headers Atoll sends on every response, in
+// canonical form. tools/loadbench fails when they drift from Atoll's.
+var securityHeaders = [...][2]string{
+	{"X-Xss-Protection", "0"},
+	{"X-Content-Type-Options", "nosniff"},
+	{"X-Frame-Options", "DENY"},
+	{"Cross-Origin-Embedder-Policy", "require-corp"},
+	{"Cross-Origin-Opener-Policy", "same-origin"},
+	{"Cross-Origin-Resource-Policy", "same-origin"},
+	{"Origin-Agent-Cluster", "?1"},
+	{"Referrer-Policy", "strict-origin-when-cross-origin"},
+	{"X-Dns-Prefetch-Control", "off"},
+	{"X-Download-Options", "noopen"},
+	{"X-Permitted-Cross-Domain-Policies", "none"},
+	{"Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"},
+	{"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+}
+
+// Page is the page the floor serves: its path, bytes and caching headers
+// as Atoll sent them.
+type Page struct {
+	Path         string
+	Body         []byte
+	ETag         string
+	CacheControl string
+}
 
 // ServerInfo builds the server-info island's HTML with fmt.
 func ServerInfo(now time.Time) string {
@@ -20,17 +55,40 @@ func ServerInfo(now time.Time) string {
 		now.Format("3:04:05 PM"), now.Format("Monday, January 2, 2006"), 100_000+rand.IntN(900_000))
 }
 
-// App serves page at pagePath and the server-info island at islandPath.
-func App(pagePath string, page []byte, islandPath string) *fiber.App {
+// App serves page and the server-info island at islandPath, each with the
+// headers Atoll sends for it.
+func App(page Page, islandPath string) *fiber.App {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	app.Get(pagePath, func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.Send(page)
+	app.Get(page.Path, func(c *fiber.Ctx) error {
+		h := &c.Response().Header
+		h.SetContentType(fiber.MIMETextHTMLCharsetUTF8)
+		common(c)
+		h.Add(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+		h.Add(fiber.HeaderCacheControl, page.CacheControl)
+		h.Add(fiber.HeaderETag, page.ETag)
+		return c.Send(page.Body)
 	})
 	app.Get(islandPath, func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.SendString(ServerInfo(time.Now()))
+		start := time.Now()
+		body := ServerInfo(start)
+		took := time.Since(start)
+		h := &c.Response().Header
+		h.SetContentType(fiber.MIMETextHTMLCharsetUTF8)
+		common(c)
+		h.Add(fiber.HeaderCacheControl, "no-store")
+		h.Add("X-Robots-Tag", "noindex")
+		h.Add("Server-Timing", "render;dur="+strconv.FormatFloat(float64(took.Microseconds())/1000, 'f', 2, 64))
+		h.Add(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+		return c.SendString(body)
 	})
 	return app
+}
+
+// common appends the request id and the security headers.
+func common(c *fiber.Ctx) {
+	h := &c.Response().Header
+	h.Add(fiber.HeaderXRequestID, RequestID)
+	for _, kv := range securityHeaders {
+		h.Add(kv[0], kv[1])
+	}
 }

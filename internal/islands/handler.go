@@ -53,7 +53,10 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 		return f
 	}
 
-	cookies := map[string]string{}
+	var cookies map[string]string // reading a nil map is fine: most islands read no cookies
+	if len(is.Cookies) > 0 {
+		cookies = make(map[string]string, len(is.Cookies))
+	}
 	for _, name := range is.Cookies {
 		if v := c.Cookies(name); v != "" {
 			cookies[name] = strings.Clone(v)
@@ -63,19 +66,25 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 	body, err := e.Render(c.UserContext(), spec, cookies)
 	took := time.Since(start)
 	c.Locals(LocalRender, took)
-	c.Set("Server-Timing", "render;dur="+strconv.FormatFloat(float64(took.Microseconds())/1000, 'f', 2, 64))
+	h := &c.Response().Header
+	// Server-Timing and Vary are set nowhere else, so they are appended
+	// rather than set (which would scan the headers already there).
+	var timing [32]byte
+	h.AddBytesV("Server-Timing", strconv.AppendFloat(append(timing[:0], "render;dur="...), float64(took.Microseconds())/1000, 'f', 2, 64))
 	if err != nil {
 		return err
 	}
 	c.Locals(LocalOutcome, OutcomeOK)
-	c.Set(fiber.HeaderCacheControl, is.cache)
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	if is.cache != "no-store" { // admit set no-store
+		c.Set(fiber.HeaderCacheControl, is.cache)
+	}
+	h.SetContentType(fiber.MIMETextHTMLCharsetUTF8)
 	if is.cache != "no-store" && len(is.Cookies) > 0 {
 		// A private copy of a cookie-reading island is only good for the
 		// same cookies: after sign-in or sign-out the browser must refetch.
-		c.Set(fiber.HeaderVary, "Accept-Encoding, Cookie")
+		h.Add(fiber.HeaderVary, "Accept-Encoding, Cookie")
 	} else {
-		c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+		h.Add(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
 	}
 	body, enc := compress.Dynamic(c.Get(fiber.HeaderAcceptEncoding), body)
 	if enc != compress.Identity {
@@ -88,7 +97,7 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 // or not, and refuses methods other than GET, HEAD and POST.
 func admit(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set("X-Robots-Tag", "noindex")
+	c.Response().Header.Add("X-Robots-Tag", "noindex") // set nowhere before
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodPost:
 		return nil

@@ -12,10 +12,13 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"reflect"
 	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"text/template/parse"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -56,6 +59,15 @@ type island struct {
 	tmpl    *template.Template
 	timeout time.Duration
 	cache   string
+	// open is the wrapper's opening tag when the island does not refresh
+	// itself, made once.
+	open string
+	// size is the length of the island's last fragment, so the next
+	// render's buffer is allocated once at about the right size.
+	size atomic.Int64
+	// plan is the template's fast path, or why there is none; nil until
+	// the first render escaped the template.
+	plan atomic.Pointer[plan]
 }
 
 // Engine renders registered islands.
@@ -63,6 +75,7 @@ type Engine struct {
 	islands map[string]*island
 	opts    Options
 	stats   renderStats
+	workers workers
 }
 
 var maxAge = regexp.MustCompile(`^(private|public), max-age=\d{1,8}$`)
@@ -76,7 +89,7 @@ func New(opts Options) (*Engine, error) {
 	if opts.Keys == nil {
 		return nil, errors.New("islands: no keys to seal props with")
 	}
-	e := &Engine{islands: map[string]*island{}, opts: opts}
+	e := &Engine{islands: map[string]*island{}, opts: opts, workers: workers{jobs: make(chan func())}}
 	for _, name := range fragments.Names() {
 		fi, err := fragments.Lookup(name)
 		if err != nil {
@@ -90,7 +103,7 @@ func New(opts Options) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		is := &island{Island: fi, tmpl: t, timeout: fi.Timeout, cache: cache}
+		is := &island{Island: fi, tmpl: t, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name})}
 		if is.timeout == 0 {
 			is.timeout = opts.Timeout
 		}
@@ -155,18 +168,25 @@ func (e *Engine) url(s *Spec) (base string, props string) {
 	return e.opts.Base + Path + "/" + s.Name + "?" + q.Encode(), e.sealedProps(s)
 }
 
+// getURL is the island's URL with its sealed props, and whether it is
+// short enough (MaxURL) to be fetched with GET.
+func (e *Engine) getURL(s *Spec) (string, bool) {
+	u, p := e.url(s)
+	if p == "" {
+		return u, true
+	}
+	full := u + "&p=" + p
+	return full, len(full) <= MaxURL
+}
+
 // requestAttrs are the htmx attributes that fetch the island described by
 // s: hx-get with everything in the URL, or, when that URL would be longer
 // than MaxURL, hx-post with the sealed props in the body.
 func (e *Engine) requestAttrs(s *Spec) string {
-	u, p := e.url(s)
-	if p == "" {
-		return `hx-get="` + template.HTMLEscapeString(u) + `"`
-	}
-	full := u + "&p=" + p
-	if len(full) <= MaxURL {
+	if full, ok := e.getURL(s); ok {
 		return `hx-get="` + template.HTMLEscapeString(full) + `"`
 	}
+	u, p := e.url(s)
 	vals, _ := json.Marshal(map[string]string{"p": p})
 	return `hx-post="` + template.HTMLEscapeString(u) + `" hx-vals="` + template.HTMLEscapeString(string(vals)) + `"`
 }
@@ -214,14 +234,17 @@ func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]stri
 	defer cancel()
 	req := fragments.NewRequest(ctx, fragments.RequestInit{Island: is.Island, Now: e.opts.Now(), Page: s.Page,
 		Props: s.Props, Cookies: cookies, Deps: e.opts.Deps})
-	open := e.openTag(s)
+	open := is.open
+	if s.Every > 0 || len(s.On) > 0 {
+		open = e.openTag(s)
+	}
 
 	type result struct {
 		body []byte
 		err  error
 	}
 	done := make(chan result, 1)
-	go func() {
+	e.workers.run(func() {
 		defer func() {
 			if p := recover(); p != nil {
 				done <- result{err: &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomePanic,
@@ -234,15 +257,20 @@ func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]stri
 			done <- result{err: err}
 			return
 		}
-		var buf bytes.Buffer
+		buf := bytes.NewBuffer(make([]byte, 0, is.size.Load()+64))
 		buf.WriteString(open)
-		if err := is.tmpl.Execute(&buf, data); err != nil {
+		if p := is.plan.Load(); p != nil && p.fits(data) {
+			p.execute(buf, data)
+		} else if err := is.tmpl.Execute(buf, data); err != nil {
 			done <- result{err: fmt.Errorf("template: %w", err)}
 			return
+		} else if p == nil {
+			is.plan.Store(planFor(is.tmpl, data))
 		}
 		buf.WriteString(`</div>`)
+		is.size.Store(int64(buf.Len()))
 		done <- result{body: buf.Bytes()}
-	}()
+	})
 
 	select {
 	case r := <-done:
@@ -282,16 +310,168 @@ func outcomeOf(err error) Outcome {
 }
 
 func (e *Engine) openTag(s *Spec) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `<div class="island island--%s" data-island="%s"`, s.Name, s.Name)
+	open := `<div class="island island--` + s.Name + `" data-island="` + s.Name + `"`
 	if trig := refreshTrigger(s); trig != "" {
-		fmt.Fprintf(&b, ` %s hx-trigger="%s" hx-swap="outerHTML"`, e.requestAttrs(s), template.HTMLEscapeString(trig))
+		open += ` ` + e.requestAttrs(s) + ` hx-trigger="` + template.HTMLEscapeString(trig) + `" hx-swap="outerHTML"`
 	}
-	b.WriteString(`>`)
-	return b.String()
+	return open + `>`
+}
+
+// workerIdle is how long a render worker waits for the next render
+// before it exits.
+const workerIdle = 10 * time.Second
+
+// workers run renders on goroutines that outlive one render: a template
+// grows its goroutine's stack well past the 8 KiB a new goroutine starts
+// with, and a worker keeps that stack for the next render instead of
+// growing, and copying, a fresh one each time. A render that finds no
+// idle worker gets a new one, so a stuck render never holds up another;
+// a worker idle for workerIdle exits.
+type workers struct {
+	jobs chan func() // unbuffered: a send succeeds only into an idle worker
+}
+
+func (w *workers) run(job func()) {
+	select {
+	case w.jobs <- job:
+	default:
+		go w.work(job)
+	}
+}
+
+func (w *workers) work(job func()) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		job()
+		idle.Reset(workerIdle)
+		select {
+		case job = <-w.jobs:
+		case <-idle.C:
+			return
+		}
+	}
 }
 
 func timeoutFailure(s *Spec, cause error) *Failure {
 	return &Failure{Spec: s, Status: fiber.StatusGatewayTimeout, Outcome: OutcomeTimeout,
 		Message: "This part of the page took too long.", Retry: true, Cause: cause}
+}
+
+// plan executes an escaped template whose every action prints one string
+// field of a struct through html/template's HTML text escaper, such as
+// {{.Time}} between tags: it writes the text nodes and each field
+// escaped as html/template escapes it, with the field found once by
+// index instead of by reflection on every render. Any other template, or
+// data of another type, goes through html/template itself.
+type plan struct {
+	typ   reflect.Type // nil: this template has no plan
+	parts []planPart
+}
+
+type planPart struct {
+	text  string
+	field []int // nil for a text part
+}
+
+// escaperName is the function html/template's escaper adds to an action
+// printing into HTML text.
+const escaperName = "_html_template_htmlescaper"
+
+var stringType = reflect.TypeFor[string]()
+
+// planFor makes the plan of t, already escaped by an Execute, for data of
+// data's type; a plan with a nil typ when t or the type does not fit.
+func planFor(t *template.Template, data any) *plan {
+	typ := reflect.TypeOf(data)
+	if t.Tree == nil || typ == nil || typ.Kind() != reflect.Struct {
+		return &plan{}
+	}
+	var parts []planPart
+	for _, n := range t.Tree.Root.Nodes {
+		switch n := n.(type) {
+		case *parse.TextNode:
+			parts = append(parts, planPart{text: string(n.Text)})
+		case *parse.ActionNode:
+			idx, ok := escapedField(n, typ)
+			if !ok {
+				return &plan{}
+			}
+			parts = append(parts, planPart{field: idx})
+		default:
+			return &plan{}
+		}
+	}
+	return &plan{typ: typ, parts: parts}
+}
+
+// escapedField reports the index of the string field an action
+// {{.Name | _html_template_htmlescaper}} prints, when that is all it does.
+func escapedField(n *parse.ActionNode, typ reflect.Type) ([]int, bool) {
+	p := n.Pipe
+	if len(p.Decl) > 0 || len(p.Cmds) != 2 || len(p.Cmds[0].Args) != 1 || len(p.Cmds[1].Args) != 1 {
+		return nil, false
+	}
+	f, ok := p.Cmds[0].Args[0].(*parse.FieldNode)
+	if !ok || len(f.Ident) != 1 {
+		return nil, false
+	}
+	if esc, ok := p.Cmds[1].Args[0].(*parse.IdentifierNode); !ok || esc.Ident != escaperName {
+		return nil, false
+	}
+	name := f.Ident[0]
+	// text/template prefers a method of that name to a field.
+	if _, ok := reflect.PointerTo(typ).MethodByName(name); ok {
+		return nil, false
+	}
+	sf, ok := typ.FieldByName(name)
+	if !ok || !sf.IsExported() || sf.Type != stringType {
+		return nil, false
+	}
+	return sf.Index, true
+}
+
+func (p *plan) fits(data any) bool { return p.typ != nil && reflect.TypeOf(data) == p.typ }
+
+func (p *plan) execute(buf *bytes.Buffer, data any) {
+	v := reflect.ValueOf(data)
+	for _, part := range p.parts {
+		if part.field == nil {
+			buf.WriteString(part.text)
+			continue
+		}
+		escapeHTML(buf, v.FieldByIndex(part.field).String())
+	}
+}
+
+// escapeHTML writes s as html/template's escaper writes a string into
+// HTML text: NUL becomes U+FFFD; " & ' + < > become entities. Every byte
+// it replaces is ASCII, so it can work on bytes.
+func escapeHTML(buf *bytes.Buffer, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var repl string
+		switch s[i] {
+		case 0:
+			repl = "\uFFFD"
+		case '"':
+			repl = "&#34;"
+		case '&':
+			repl = "&amp;"
+		case '\'':
+			repl = "&#39;"
+		case '+':
+			repl = "&#43;"
+		case '<':
+			repl = "&lt;"
+		case '>':
+			repl = "&gt;"
+		default:
+			continue
+		}
+		buf.WriteString(s[last:i])
+		buf.WriteString(repl)
+		last = i + 1
+	}
+	buf.WriteString(s[last:])
 }

@@ -101,9 +101,11 @@ type batchItem struct {
 }
 
 // BatchElement is the hidden element that fetches every batched island of
-// a page in one streamed request; "" when the page batches none. It is
-// never replaced, so the stream is not cut short (see HTMX4.md §4).
-func (e *Engine) BatchElement(page string, placements []*Placement) template.HTML {
+// a page in one streamed request, and the URL it fetches when that is a
+// GET (what a preload can start early); both "" when the page batches
+// none. The element is never replaced, so the stream is not cut short
+// (see HTMX4.md §4).
+func (e *Engine) BatchElement(page string, placements []*Placement) (el template.HTML, getURL string) {
 	list := batchList{Page: page}
 	for _, p := range placements {
 		if p.Batched {
@@ -111,17 +113,46 @@ func (e *Engine) BatchElement(page string, placements []*Placement) template.HTM
 		}
 	}
 	if len(list.Items) == 0 {
-		return ""
+		return "", ""
 	}
 	b, _ := json.Marshal(list)
 	token := e.opts.Keys.Seal(batchPurpose, b)
 	u := e.opts.Base + Path
-	attrs := `hx-get="` + template.HTMLEscapeString(u+"?b="+token) + `"`
-	if len(u)+3+len(token) > MaxURL {
+	getURL = u + "?b=" + token
+	attrs := `hx-get="` + template.HTMLEscapeString(getURL) + `"`
+	if len(getURL) > MaxURL {
 		vals, _ := json.Marshal(map[string]string{"b": token})
-		attrs = `hx-post="` + template.HTMLEscapeString(u) + `" hx-vals="` + template.HTMLEscapeString(string(vals)) + `"`
+		getURL, attrs = "", `hx-post="`+template.HTMLEscapeString(u)+`" hx-vals="`+template.HTMLEscapeString(string(vals))+`"`
 	}
-	return template.HTML(`<div id="islands-batch" class="islands-batch" hidden ` + attrs + ` hx-trigger="load" hx-swap="none"></div>`)
+	return template.HTML(`<div id="islands-batch" class="islands-batch" hidden ` + attrs + ` hx-trigger="load" hx-swap="none"></div>`), getURL
+}
+
+// PreloadURL is the URL a placement's placeholder fetches as soon as the
+// page loads, when that is a GET a preload can start early; "" for lazy
+// (visible) and batched placements and for props sent in a POST body.
+func (e *Engine) PreloadURL(p *Placement) string {
+	if p.Visible || p.Batched {
+		return ""
+	}
+	if u, ok := e.getURL(&p.Spec); ok {
+		return u
+	}
+	return ""
+}
+
+// PreloadLinks are the <link rel="preload"> elements for the given GET
+// URLs. as="fetch" with crossorigin="anonymous" makes a cors-mode request
+// with same-origin credentials, which Atoll's client makes htmx's island
+// requests match, so the browser hands over the preloaded response
+// instead of asking again.
+func PreloadLinks(urls []string) template.HTML {
+	var b strings.Builder
+	for _, u := range urls {
+		b.WriteString(`<link rel="preload" as="fetch" crossorigin="anonymous" href="`)
+		b.WriteString(template.HTMLEscapeString(u))
+		b.WriteString(`">`)
+	}
+	return template.HTML(b.String())
 }
 
 // SamePath reduces an untrusted page path to a path on this site: no

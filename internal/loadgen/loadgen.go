@@ -58,6 +58,23 @@ func (r *Result) Percentile(p float64) time.Duration {
 	return r.latencies[min(len(r.latencies)-1, int(float64(len(r.latencies))*p))]
 }
 
+// Merge adds o's answers, failures and time to r, so one target measured
+// in several slices reports as one run. Both must be results of Run.
+func (r *Result) Merge(o *Result) {
+	r.Requests += o.Requests
+	r.Errors += o.Errors
+	r.Refused += o.Refused
+	for status, n := range o.Unexpected {
+		r.Unexpected[status] += n
+	}
+	if r.FirstError == "" {
+		r.FirstError = o.FirstError
+	}
+	r.latencies = append(r.latencies, o.latencies...)
+	slices.Sort(r.latencies)
+	r.elapsed += o.elapsed
+}
+
 func (r *Result) String() string {
 	return fmt.Sprintf("%-8s %7d req %9.0f req/s  p50 %8s  p99 %8s  errors %d  unexpected %v  refused %d",
 		r.Target, r.Requests, r.RPS(), r.Percentile(0.5).Round(time.Microsecond), r.Percentile(0.99).Round(time.Microsecond),

@@ -14,8 +14,10 @@
 //
 // render is static (the default: rendered once at startup), ssr (rendered
 // per request) or a duration such as 30s (rendered again in the
-// background once older than that). islands is separate (one request per
-// island, the default) or batch (one streamed request for all of them).
+// background once older than that). islands is batch (the default: every
+// island that loads with the page comes in one streamed request, which a
+// preload in the page's head starts early) or separate (one request per
+// island). Lazy islands (visible) always make their own request.
 //
 // Templates share one namespace (gofiber/template/html), so per-page
 // values such as the title travel as data, never as {{define}} blocks.
@@ -58,7 +60,7 @@ type Source struct {
 	Layout string // name under layouts/, "" for none
 	Mode   Mode
 	Every  time.Duration // for Revalidate
-	Batch  bool          // islands load in one streamed request
+	Batch  bool          // load-time islands come in one streamed request (the default)
 }
 
 func (s Source) templateName() string { return strings.TrimSuffix(s.File, ".html") }
@@ -95,9 +97,12 @@ type Data struct {
 // Renderer renders pages from FS, which holds pages/ and layouts/.
 type Renderer struct {
 	FS fs.FS
-	// Funcs returns the template functions for one page: {{ island }}
-	// needs to know which page it is placing islands on.
-	Funcs func(Source) template.FuncMap
+	// Funcs returns the template functions for one render of a page
+	// ({{ island }} needs to know which page it is placing islands on),
+	// and a finish step that sees the whole output of that render and may
+	// rewrite it: the head's preload links name islands that the body
+	// places later. finish may be nil.
+	Funcs func(Source) (funcs template.FuncMap, finish func([]byte) []byte)
 	// Built is the build time shown on pages.
 	Built time.Time
 	// Now is the clock for RenderTime; time.Now when nil.
@@ -242,8 +247,11 @@ func (r Renderer) render(tfs fstest.MapFS, src Source) (*Page, error) {
 
 func (r Renderer) execute(tfs fstest.MapFS, src Source, data Data, layout string) ([]byte, error) {
 	engine := html.NewFileSystem(http.FS(tfs), ".html")
+	var finish func([]byte) []byte
 	if r.Funcs != nil {
-		engine.AddFuncMap(r.Funcs(src))
+		var funcs template.FuncMap
+		funcs, finish = r.Funcs(src)
+		engine.AddFuncMap(funcs)
 	}
 	if err := engine.Load(); err != nil {
 		return nil, fmt.Errorf("pages: parse templates: %w", err)
@@ -251,6 +259,9 @@ func (r Renderer) execute(tfs fstest.MapFS, src Source, data Data, layout string
 	var buf bytes.Buffer
 	if err := engine.Render(&buf, src.templateName(), data, layout); err != nil {
 		return nil, fmt.Errorf("page %s: %w", src.File, err)
+	}
+	if finish != nil {
+		return finish(buf.Bytes()), nil
 	}
 	return buf.Bytes(), nil
 }
@@ -264,7 +275,7 @@ func parseSource(file string, body []byte) (Source, error) {
 	if route == "" || route == "/index" {
 		route = "/"
 	}
-	src := Source{Route: route, File: file, Title: "Atoll", Layout: "main", Mode: Static}
+	src := Source{Route: route, File: file, Title: "Atoll", Layout: "main", Mode: Static, Batch: true}
 	text := strings.TrimLeft(string(body), " \t\r\n")
 	if !strings.HasPrefix(text, "{{/*") {
 		return src, nil
@@ -306,12 +317,12 @@ func parseSource(file string, body []byte) (Source, error) {
 			}
 		case "islands":
 			switch value {
-			case "separate", "":
-				src.Batch = false
-			case "batch":
+			case "batch", "":
 				src.Batch = true
+			case "separate":
+				src.Batch = false
 			default:
-				return src, fmt.Errorf("%s: islands: %q: want separate or batch", file, value)
+				return src, fmt.Errorf("%s: islands: %q: want batch or separate", file, value)
 			}
 		default:
 			return src, fmt.Errorf("%s: unknown front matter key %q (known: title, layout, render, islands)", file, key)

@@ -12,15 +12,17 @@ func TestParseSource(t *testing.T) {
 		want             Source
 		err              string
 	}{
-		{"index is the root", "pages/index.html", "<p>x</p>", Source{Route: "/", File: "pages/index.html", Title: "Atoll", Layout: "main", Mode: Static}, ""},
-		{"a file is its own route", "pages/about.html", "", Source{Route: "/about", File: "pages/about.html", Title: "Atoll", Layout: "main", Mode: Static}, ""},
-		{"folders nest", "pages/blog/first-post.html", "", Source{Route: "/blog/first-post", File: "pages/blog/first-post.html", Title: "Atoll", Layout: "main", Mode: Static}, ""},
-		{"a folder index is the folder", "pages/blog/index.html", "", Source{Route: "/blog", File: "pages/blog/index.html", Title: "Atoll", Layout: "main", Mode: Static}, ""},
+		{"index is the root", "pages/index.html", "<p>x</p>", Source{Route: "/", File: "pages/index.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true}, ""},
+		{"a file is its own route", "pages/about.html", "", Source{Route: "/about", File: "pages/about.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true}, ""},
+		{"folders nest", "pages/blog/first-post.html", "", Source{Route: "/blog/first-post", File: "pages/blog/first-post.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true}, ""},
+		{"a folder index is the folder", "pages/blog/index.html", "", Source{Route: "/blog", File: "pages/blog/index.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true}, ""},
 		{"front matter sets the title and layout", "pages/x.html", "{{/*\ntitle: Hello · Atoll\nlayout: none\n*/}}\n<p>x</p>",
-			Source{Route: "/x", File: "pages/x.html", Title: "Hello · Atoll", Mode: Static}, ""},
-		{"render ssr", "pages/d.html", "{{/*\nrender: ssr\n*/}}", Source{Route: "/d", File: "pages/d.html", Title: "Atoll", Layout: "main", Mode: SSR}, ""},
+			Source{Route: "/x", File: "pages/x.html", Title: "Hello · Atoll", Mode: Static, Batch: true}, ""},
+		{"render ssr", "pages/d.html", "{{/*\nrender: ssr\n*/}}", Source{Route: "/d", File: "pages/d.html", Title: "Atoll", Layout: "main", Mode: SSR, Batch: true}, ""},
 		{"render every 30s with batched islands", "pages/i.html", "{{/*\nrender: 30s\nislands: batch\n*/}}",
 			Source{Route: "/i", File: "pages/i.html", Title: "Atoll", Layout: "main", Mode: Revalidate, Every: 30 * time.Second, Batch: true}, ""},
+		{"islands load separately when the page says so", "pages/s.html", "{{/*\nislands: separate\n*/}}",
+			Source{Route: "/s", File: "pages/s.html", Title: "Atoll", Layout: "main", Mode: Static}, ""},
 		{"a render interval under a second is refused", "pages/r.html", "{{/*\nrender: 10ms\n*/}}", Source{}, "pages/r.html: render"},
 		{"an unknown islands mode is refused", "pages/b.html", "{{/*\nislands: some\n*/}}", Source{}, "pages/b.html: islands"},
 		{"an unknown key names the file", "pages/y.html", "{{/*\ncolour: blue\n*/}}", Source{}, `pages/y.html: unknown front matter key "colour"`},

@@ -2,12 +2,17 @@ package server
 
 import (
 	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/ansrivas/fiberprometheus/v2"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"atoll/internal/islands"
 )
@@ -16,9 +21,13 @@ import (
 // so that several servers in one process (tests) do not collide.
 type metrics struct {
 	registry      *prometheus.Registry
-	http          *fiberprometheus.FiberPrometheus
+	http          *httpMetrics
 	islandRender  *prometheus.HistogramVec
 	regenerations *prometheus.CounterVec
+	// renders are islandRender's children by island and outcome, copied
+	// on write, so a render does not hash its label values.
+	renderMu sync.Mutex
+	renders  atomic.Pointer[map[[2]string]prometheus.Observer]
 }
 
 func newMetrics() *metrics {
@@ -26,9 +35,7 @@ func newMetrics() *metrics {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := &metrics{
 		registry: reg,
-		// atoll_http_requests_total and atoll_http_request_duration_seconds,
-		// by status code, method and route.
-		http: fiberprometheus.NewWithRegistry(reg, "atoll", "atoll", "http", nil),
+		http:     newHTTPMetrics(reg),
 		islandRender: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "atoll", Name: "island_render_duration_seconds",
 			Help:    "Island render time by island and outcome (ok, error, timeout, panic, bad_props).",
@@ -40,11 +47,168 @@ func newMetrics() *metrics {
 		}, []string{"page", "result"}),
 	}
 	reg.MustRegister(m.islandRender, m.regenerations)
+	m.renders.Store(&map[[2]string]prometheus.Observer{})
 	return m
 }
 
+// handler serves the registry in the Prometheus text or OpenMetrics
+// format.
+func (m *metrics) handler() fiber.Handler {
+	return adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+}
+
+// httpMetrics counts and times requests by status code, method and route:
+// atoll_http_requests_total, atoll_http_request_duration_seconds and the
+// in-flight atoll_http_requests_in_progress_total by method, with the
+// names, labels and buckets fiberprometheus gave them. The labelled
+// children are resolved once per route, method and status and kept, so a
+// request pays two atomic adds and a histogram observation, not a hash
+// of its label values.
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight *prometheus.GaugeVec
+	// gauges are the in-flight gauges of the standard methods, made at
+	// construction and only read after.
+	gauges map[string]prometheus.Gauge
+
+	mu         sync.Mutex // serialises writers of children
+	children   atomic.Pointer[map[routeKey]*routeMetrics]
+	registered map[string]bool // "METHOD /path" of the app's routes, made on first use
+}
+
+type routeKey struct {
+	path, method string
+	status       int
+}
+
+type routeMetrics struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	service := prometheus.Labels{"service": "atoll"}
+	labels := []string{"status_code", "method", "path"}
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "atoll_http_requests_total", Help: "Count all http requests by status code, method and path.",
+			ConstLabels: service,
+		}, labels),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "atoll_http_request_duration_seconds", Help: "Duration of all HTTP requests by status code, method and path.",
+			ConstLabels: service,
+			Buckets: []float64{1e-9, 2e-9, 5e-9, 1e-8, 2e-8, 5e-8, 1e-7, 2e-7, 5e-7, 1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5,
+				1e-4, 2e-4, 5e-4, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 20, 30, 60},
+		}, labels),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "atoll_http_requests_in_progress_total", Help: "All the requests in progress",
+			ConstLabels: service,
+		}, []string{"method"}),
+		gauges: map[string]prometheus.Gauge{},
+	}
+	reg.MustRegister(m.requests, m.duration, m.inFlight)
+	for _, method := range fiber.DefaultMethods {
+		m.gauges[method] = m.inFlight.WithLabelValues(method)
+	}
+	m.children.Store(&map[routeKey]*routeMetrics{})
+	return m
+}
+
+// middleware records every request that reached one of the app's routes.
+func (m *httpMetrics) middleware(c *fiber.Ctx) error {
+	g, ok := m.gauges[c.Method()]
+	if !ok { // a method outside Fiber's list: its own label, as it came
+		g = m.inFlight.WithLabelValues(strings.Clone(c.Method()))
+	}
+	g.Inc()
+	defer g.Dec()
+	start := time.Now()
+	err := c.Next()
+	status := fiber.StatusInternalServerError
+	if err == nil {
+		status = c.Response().StatusCode()
+	} else if fe, ok := err.(*fiber.Error); ok {
+		status = fe.Code
+	}
+	r := c.Route()
+	k := routeKey{path: r.Path, method: r.Method, status: status}
+	rm, ok := (*m.children.Load())[k]
+	if !ok {
+		if rm = m.resolve(c.App(), k); rm == nil {
+			return err
+		}
+	}
+	rm.requests.Inc()
+	rm.duration.Observe(time.Since(start).Seconds())
+	return err
+}
+
+// resolve returns the metrics of a route, method and status, made on
+// first sight; nil for anything but a route the app registered, which
+// keeps the label set as small as the app's routes.
+func (m *httpMetrics) resolve(app *fiber.App, k routeKey) *routeMetrics {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.registered == nil {
+		m.registered = map[string]bool{}
+		for _, r := range app.GetRoutes(true) {
+			m.registered[r.Method+" "+normalizeRoute(r.Path)] = true
+		}
+	}
+	path := normalizeRoute(k.path)
+	if !m.registered[k.method+" "+path] {
+		return nil
+	}
+	old := *m.children.Load()
+	if rm, ok := old[k]; ok {
+		return rm
+	}
+	code := strconv.Itoa(k.status)
+	rm := &routeMetrics{
+		requests: m.requests.WithLabelValues(code, k.method, path),
+		duration: m.duration.WithLabelValues(code, k.method, path),
+	}
+	next := make(map[routeKey]*routeMetrics, len(old)+1)
+	for key, v := range old {
+		next[key] = v
+	}
+	k.path, k.method = strings.Clone(k.path), strings.Clone(k.method)
+	next[k] = rm
+	m.children.Store(&next)
+	return rm
+}
+
+// normalizeRoute drops a route's trailing slashes, as fiberprometheus did.
+func normalizeRoute(p string) string {
+	if p == "" || p == "/" {
+		return p
+	}
+	if p = strings.TrimRight(p, "/"); p == "" {
+		return "/"
+	}
+	return p
+}
+
 func (m *metrics) observeIsland(island string, o islands.Outcome, took time.Duration) {
-	m.islandRender.WithLabelValues(island, string(o)).Observe(took.Seconds())
+	k := [2]string{island, string(o)}
+	obs, ok := (*m.renders.Load())[k]
+	if !ok {
+		m.renderMu.Lock()
+		old := *m.renders.Load()
+		if obs, ok = old[k]; !ok {
+			k = [2]string{strings.Clone(island), string(o)}
+			obs = m.islandRender.WithLabelValues(k[0], k[1])
+			next := make(map[[2]string]prometheus.Observer, len(old)+1)
+			for key, v := range old {
+				next[key] = v
+			}
+			next[k] = obs
+			m.renders.Store(&next)
+		}
+		m.renderMu.Unlock()
+	}
+	obs.Observe(took.Seconds())
 }
 
 func (m *metrics) regenerated(page string, err error) {

@@ -27,7 +27,7 @@ func requestLog(log zerolog.Logger, handleError fiber.ErrorHandler) fiber.Handle
 			id = uuid.NewString()
 		}
 		c.Locals(requestid.Local, id)
-		c.Set(fiber.HeaderXRequestID, id)
+		c.Response().Header.Add(fiber.HeaderXRequestID, id) // the first header of a fresh response: nothing to replace
 
 		if err := c.Next(); err != nil {
 			if herr := handleError(c, err); herr != nil {

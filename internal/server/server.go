@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/rs/zerolog"
 
 	"atoll"
@@ -171,16 +171,11 @@ func New(o Options) (*Server, error) {
 
 func (s *Server) routes() {
 	base := s.cfg.BasePath
-	s.app.Use(s.metrics.http.Middleware) // outermost: it sees the status the error handler chose
+	s.app.Use(s.metrics.http.middleware) // outermost: it sees the status the error handler chose
 	s.app.Use(requestLog(s.log, s.handleError))
 	s.app.Use(recoverPanics())
-	s.app.Use(helmet.New(helmet.Config{
-		ContentSecurityPolicy: ContentSecurityPolicy,
-		ReferrerPolicy:        "strict-origin-when-cross-origin",
-		XFrameOptions:         "DENY",
-		PermissionPolicy:      "camera=(), microphone=(), geolocation=()",
-	}))
-	s.metrics.http.RegisterAt(s.app, "/metrics")
+	s.app.Use(secureHeaders())
+	s.app.Get("/metrics", s.metrics.handler())
 	s.app.Get("/livez", s.livez)
 	s.app.Get("/readyz", s.readyz)
 	s.app.All(base+"/actions/*", crossOriginProtection(), s.actions.Handle)
@@ -225,14 +220,31 @@ func (s *Server) render(route string) (*pages.Page, error) {
 //	{{ island "name" visible }}                  load when scrolled into view
 //	{{ island "name" (poll "5s") }}              fetch again every 5 seconds
 //	{{ island "name" (on "cart-updated") }}      fetch again when the event fires
-//	{{ batch }}                                  the page's batch stream (layouts)
+//	{{ batch }}                                  the page's batch stream (layouts, end of body)
+//	{{ preload }}                                preload links for the page's first island request (layouts, head)
 //	{{ asset "css/site.css" }}                   a fingerprinted asset URL
 //	{{ url "/about" }}                           a path under the base path
 //	{{ snippet "file" "first" "last" }}          lines of a repo file, for docs
-func (s *Server) pageFuncs(files fs.FS) func(pages.Source) template.FuncMap {
-	return func(src pages.Source) template.FuncMap {
+func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, func([]byte) []byte) {
+	return func(src pages.Source) (template.FuncMap, func([]byte) []byte) {
 		count := map[string]int{}
 		var placed []*islands.Placement
+		var batchURL string
+		// The head comes before the islands it should preload, so
+		// {{ preload }} leaves a mark that finish fills in once the
+		// whole page is rendered.
+		finish := func(out []byte) []byte {
+			var urls []string
+			if batchURL != "" {
+				urls = append(urls, batchURL)
+			}
+			for _, p := range placed {
+				if u := s.islands.PreloadURL(p); u != "" {
+					urls = append(urls, u)
+				}
+			}
+			return bytes.Replace(out, []byte(preloadMark), []byte(islands.PreloadLinks(urls)), 1)
+		}
 		return template.FuncMap{
 			"island": func(name string, opts ...placementOption) (template.HTML, error) {
 				count[name]++
@@ -283,15 +295,23 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) template.FuncMap {
 			"on": func(event string) placementOption {
 				return func(p *islands.Placement) error { p.On = append(p.On, event); return nil }
 			},
-			"batch":    func() template.HTML { return s.islands.BatchElement(src.Route, placed) },
+			"batch": func() template.HTML {
+				el, u := s.islands.BatchElement(src.Route, placed)
+				batchURL = u
+				return el
+			},
+			"preload":  func() template.HTML { return preloadMark },
 			"products": func() []catalog.Product { return catalog.Products },
 			"stats":    s.stats,
 			"asset":    s.assets.URL,
 			"url":      func(path string) string { return s.cfg.BasePath + path },
 			"snippet":  func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
-		}
+		}, finish
 	}
 }
+
+// preloadMark is where {{ preload }} puts the page's preload links.
+const preloadMark = "<!--atoll:preload-->"
 
 // Stats are the live figures the dashboard shows.
 type Stats struct {

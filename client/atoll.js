@@ -5,9 +5,13 @@
 //    sends for a failed render: a message and a Retry button.
 // 2. When a page's batch stream ends, islands it did not deliver fetch
 //    themselves one by one.
+// 3. Island requests go out in "cors" mode, so the browser hands them the
+//    response of the page's <link rel="preload" as="fetch"
+//    crossorigin="anonymous">, which started while this script loaded
+//    (htmx's own "same-origin" mode never matches a preload).
 //
-// Loaded as a file after htmx, so it runs under script-src 'self'; it uses
-// no eval and no inline handlers.
+// Bundled after htmx and its SSE extension (make assets), so it runs
+// under script-src 'self'; it uses no eval and no inline handlers.
 (function () {
   "use strict";
 
@@ -67,6 +71,18 @@
     }
     var slot = source.querySelector && source.querySelector(".form-message");
     if (slot) slot.textContent = message;
+  });
+
+  // Only same-origin requests to the island endpoints change mode: for a
+  // same-origin URL "cors" sends the same cookies and reads the same
+  // response, and everything else keeps htmx's mode.
+  var ISLAND_PATH = /\/_islands(\/[a-z0-9-]+)?$/;
+  document.addEventListener("htmx:config:request", function (e) {
+    var req = e.detail && e.detail.ctx && e.detail.ctx.request;
+    if (!req || (req.method || "").toUpperCase() !== "GET") return;
+    var url;
+    try { url = new URL(req.action, document.baseURI); } catch (err) { return; }
+    if (url.origin === location.origin && ISLAND_PATH.test(url.pathname)) req.mode = "cors";
   });
 
   // The batch stream ended, broke or was cut: whatever it did not deliver
