@@ -44,14 +44,27 @@ build: assets
 ## test: vet, every test under the race detector (needs chromium and nginx), a short fuzz run
 # (the fuzz budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
 test: assets
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 10m ./...
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 500000x ./internal/seal
 
 ## bench: Go benchmarks and a load run over loopback, each against a bare Fiber handler doing the same work
+## and sending the same headers; built with the profile cmd/server is built with
 bench: assets
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./tests/ ./internal/seal | $(GO) run ./tools/benchratio
-	$(GO) run ./tools/loadbench -d 5s -c 32
+	$(GO) test -pgo=$(PGO) -run '^$$' -bench . -benchmem -benchtime 2s ./tests/ ./internal/seal | $(GO) run ./tools/benchratio
+	$(GO) run -pgo=$(PGO) ./tools/loadbench -d 5s -c 32
+
+# go build picks up default.pgo in the main package's directory, so
+# `go build ./cmd/server` (and make build) use it without a flag; the bench
+# binaries are given it explicitly.
+PGO := cmd/server/default.pgo
+
+.PHONY: pgo
+## pgo: refresh cmd/server/default.pgo from a CPU profile of the server under loadbench (commit the result)
+pgo: assets
+	$(GO) run ./tools/loadbench -d 10s -c 32 -cpuprofile $(PGO).new
+	mv $(PGO).new $(PGO)
 
 ## load: the saturation and SIGTERM-under-load tests alone, printing req/s and p50/p99
 load: assets

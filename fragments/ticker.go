@@ -10,6 +10,11 @@ import (
 // mark and the time of its quote. Pages place it with (poll "3s") so it
 // refreshes itself. It reads the Quotes service and the "symbols" prop
 // (comma-separated; default ATL,GOPH,HTMX); no cookies.
+//
+// The list is no live region: a poll replaces it silently, so a screen
+// reader reads the prices when the visitor goes to them, with the time of
+// each quote, and is not interrupted every three seconds. The arrow is
+// hidden from screen readers; the signed change says the same.
 func init() {
 	Register(Island{
 		Name: "ticker",
@@ -20,7 +25,7 @@ func init() {
 		Template: `<ul class="ticker">{{range .}}` +
 			`<li class="quote quote--{{.Dir}}" data-symbol="{{.Symbol}}"><span class="symbol">{{.Symbol}}</span> ` +
 			`<span class="price" data-field="price-{{.Symbol}}">{{.Price}}</span> ` +
-			`<span class="change" aria-label="{{.Dir}}">{{.Mark}} {{.Change}}</span> ` +
+			`<span class="change"><span aria-hidden="true">{{.Mark}}</span> {{.Change}}</span> ` +
 			`<time class="at" datetime="{{.ISO}}">{{.Time}}</time></li>{{end}}</ul>`,
 		Render: renderTicker,
 	})

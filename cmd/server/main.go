@@ -69,6 +69,13 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	var out io.Writer = stderr
 	if cfg.Dev {
 		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly, NoColor: !isTerminal(stderr)}
+	} else {
+		// Log lines reach stderr in batches, every 100 ms or at once for
+		// warnings and errors, rather than one write per request; the rest
+		// is written when run returns.
+		buf := server.NewLogBuffer(stderr, 100*time.Millisecond)
+		defer buf.Close()
+		out = buf
 	}
 	log := zerolog.New(out).Level(cfg.Level()).With().Timestamp().Logger()
 	if cfg.Dev {

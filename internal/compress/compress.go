@@ -94,13 +94,17 @@ func (v *Variants) Pick(acceptEncoding string) (body []byte, encoding, etag stri
 	return v.bodies[Identity], Identity, v.etags[Identity]
 }
 
-// Accepts reports whether an Accept-Encoding header accepts enc.
+// Accepts reports whether an Accept-Encoding header accepts enc. It
+// walks the header in place, allocating nothing.
 func Accepts(header, enc string) bool {
 	star := false
-	for _, part := range strings.Split(header, ",") {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ",")
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name != enc && name != "*" {
+		name = strings.TrimSpace(name)
+		isEnc := strings.EqualFold(name, enc)
+		if !isEnc && name != "*" {
 			continue
 		}
 		q := 1.0
@@ -109,7 +113,7 @@ func Accepts(header, enc string) bool {
 				q = f
 			}
 		}
-		if name == enc {
+		if isEnc {
 			return q > 0
 		}
 		star = q > 0

@@ -3,6 +3,7 @@ package compress
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -65,5 +66,42 @@ func TestVariantsRoundTrip(t *testing.T) {
 	}
 	if _, enc := Dynamic("gzip", []byte("tiny")); enc != Identity {
 		t.Fatal("a tiny dynamic body was gzipped")
+	}
+}
+
+func TestBrotliWindow(t *testing.T) {
+	cases := []struct{ n, want int }{
+		{0, 10},              // brotli's least window
+		{1000, 10},           // 1,016 bytes fit in 2^10-16
+		{1009, 11},           // 1,025 do not
+		{3_300, 12},          // a page
+		{50_000, 16},         // a script bundle
+		{(1 << 22) - 16, 22}, // exactly the default window
+		{100 << 20, 22},      // never above the default
+	}
+	for _, tc := range cases {
+		if got := BrotliWindow(tc.n); got != tc.want {
+			t.Errorf("BrotliWindow(%d) = %d, want %d", tc.n, got, tc.want)
+		}
+		if w := BrotliWindow(tc.n); w < 22 && (1<<w)-16 < tc.n {
+			t.Errorf("BrotliWindow(%d) = %d: a window of %d bytes cannot reach back over the body", tc.n, w, (1<<w)-16)
+		}
+	}
+}
+
+// TestSizedBrotliWindowCompressesAsWell checks that a window just large
+// enough for the body gives output no larger than brotli's default.
+func TestSizedBrotliWindowCompressesAsWell(t *testing.T) {
+	var body []byte
+	for i := range 400 {
+		body = append(body, fmt.Sprintf("<li class=\"item\"><a href=\"/products/%d\">Product %d</a> costs %d.%02d</li>\n", i, i, i*7%100, i%100)...)
+	}
+	var def bytes.Buffer
+	w := brotli.NewWriterLevel(&def, brotli.BestCompression)
+	w.Write(body)
+	w.Close()
+	sized := NewVariants(body, `"x"`).bodies[Brotli]
+	if len(sized) > def.Len() {
+		t.Fatalf("a sized window gives %d bytes, the default %d", len(sized), def.Len())
 	}
 }

@@ -39,7 +39,7 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 	if !ok {
 		return &Failure{Status: fiber.StatusNotFound, Outcome: OutcomeRejected, Message: "This island does not exist."}
 	}
-	c.Locals(LocalIsland, is.Name)
+	c.Locals(LocalIsland, is.name)
 	if len(c.Request().RequestURI()) > MaxRequestURI {
 		return &Failure{Status: fiber.StatusRequestURITooLong, Outcome: OutcomeRejected, Message: "This island's link is too long."}
 	}

@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"text/template/parse"
 	"time"
@@ -62,6 +63,9 @@ type island struct {
 	// open is the wrapper's opening tag when the island does not refresh
 	// itself, made once.
 	open string
+	// name is Name as an interface value, made once, so storing it in a
+	// request's Locals allocates nothing.
+	name any
 	// size is the length of the island's last fragment, so the next
 	// render's buffer is allocated once at about the right size.
 	size atomic.Int64
@@ -76,6 +80,7 @@ type Engine struct {
 	opts    Options
 	stats   renderStats
 	workers workers
+	jobs    sync.Pool // of *renderJob
 }
 
 var maxAge = regexp.MustCompile(`^(private|public), max-age=\d{1,8}$`)
@@ -89,7 +94,8 @@ func New(opts Options) (*Engine, error) {
 	if opts.Keys == nil {
 		return nil, errors.New("islands: no keys to seal props with")
 	}
-	e := &Engine{islands: map[string]*island{}, opts: opts, workers: workers{jobs: make(chan func())}}
+	e := &Engine{islands: map[string]*island{}, opts: opts, workers: workers{jobs: make(chan *renderJob)}}
+	e.jobs.New = func() any { return &renderJob{done: make(chan renderResult, 1)} }
 	for _, name := range fragments.Names() {
 		fi, err := fragments.Lookup(name)
 		if err != nil {
@@ -103,7 +109,7 @@ func New(opts Options) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		is := &island{Island: fi, tmpl: t, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name})}
+		is := &island{Island: fi, tmpl: t, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name}), name: name}
 		if is.timeout == 0 {
 			is.timeout = opts.Timeout
 		}
@@ -239,41 +245,15 @@ func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]stri
 		open = e.openTag(s)
 	}
 
-	type result struct {
-		body []byte
-		err  error
-	}
-	done := make(chan result, 1)
-	e.workers.run(func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- result{err: &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomePanic,
-					Message: "This part of the page crashed.", Retry: true,
-					Cause: fmt.Errorf("panic: %v", p), Stack: debug.Stack()}}
-			}
-		}()
-		data, err := is.Render(req)
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		buf := bytes.NewBuffer(make([]byte, 0, is.size.Load()+64))
-		buf.WriteString(open)
-		if p := is.plan.Load(); p != nil && p.fits(data) {
-			p.execute(buf, data)
-		} else if err := is.tmpl.Execute(buf, data); err != nil {
-			done <- result{err: fmt.Errorf("template: %w", err)}
-			return
-		} else if p == nil {
-			is.plan.Store(planFor(is.tmpl, data))
-		}
-		buf.WriteString(`</div>`)
-		is.size.Store(int64(buf.Len()))
-		done <- result{body: buf.Bytes()}
-	})
+	j := e.jobs.Get().(*renderJob)
+	j.is, j.spec, j.req, j.open = is, s, req, open
+	e.workers.run(j)
 
 	select {
-	case r := <-done:
+	case r := <-j.done:
+		// The job sent its one result: nothing refers to it any more.
+		*j = renderJob{done: j.done}
+		e.jobs.Put(j)
 		if r.err == nil {
 			return r.body, nil
 		}
@@ -287,8 +267,57 @@ func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]stri
 		return nil, &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomeError,
 			Message: "This part of the page could not load.", Retry: true, Cause: r.err}
 	case <-ctx.Done():
+		// The render still runs and will send on j.done: j is left to it.
 		return nil, timeoutFailure(s, ctx.Err())
 	}
+}
+
+// renderJob is one render handed to a worker. Render takes it from the
+// engine's pool and returns it there once it has the job's result; a job
+// whose render outlived its deadline is never reused.
+type renderJob struct {
+	is   *island
+	spec *Spec
+	req  *fragments.Request
+	open string
+	done chan renderResult // buffered: the worker never waits for Render
+}
+
+type renderResult struct {
+	body []byte
+	err  error
+}
+
+// run renders the island into its wrapper and sends the result, or the
+// panic the island raised as a *Failure. It touches j only before the
+// send, after which Render may reuse it.
+func (j *renderJob) run() {
+	is, s, req, open, done := j.is, j.spec, j.req, j.open, j.done
+	defer func() {
+		if p := recover(); p != nil {
+			done <- renderResult{err: &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomePanic,
+				Message: "This part of the page crashed.", Retry: true,
+				Cause: fmt.Errorf("panic: %v", p), Stack: debug.Stack()}}
+		}
+	}()
+	data, err := is.Render(req)
+	if err != nil {
+		done <- renderResult{err: err}
+		return
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, is.size.Load()+64))
+	buf.WriteString(open)
+	if p := is.plan.Load(); p != nil && p.fits(data) {
+		p.execute(buf, data)
+	} else if err := is.tmpl.Execute(buf, data); err != nil {
+		done <- renderResult{err: fmt.Errorf("template: %w", err)}
+		return
+	} else if p == nil {
+		is.plan.Store(planFor(is.tmpl, data))
+	}
+	buf.WriteString(`</div>`)
+	is.size.Store(int64(buf.Len()))
+	done <- renderResult{body: buf.Bytes()}
 }
 
 func (e *Engine) observe(island string, o Outcome, took time.Duration) {
@@ -317,8 +346,8 @@ func (e *Engine) openTag(s *Spec) string {
 	return open + `>`
 }
 
-// workerIdle is how long a render worker waits for the next render
-// before it exits.
+// workerIdle is how long a render worker waits, at least, for the next
+// render before it exits (at most twice that).
 const workerIdle = 10 * time.Second
 
 // workers run renders on goroutines that outlive one render: a template
@@ -326,12 +355,12 @@ const workerIdle = 10 * time.Second
 // with, and a worker keeps that stack for the next render instead of
 // growing, and copying, a fresh one each time. A render that finds no
 // idle worker gets a new one, so a stuck render never holds up another;
-// a worker idle for workerIdle exits.
+// a worker idle for a while exits.
 type workers struct {
-	jobs chan func() // unbuffered: a send succeeds only into an idle worker
+	jobs chan *renderJob // unbuffered: a send succeeds only into an idle worker
 }
 
-func (w *workers) run(job func()) {
+func (w *workers) run(job *renderJob) {
 	select {
 	case w.jobs <- job:
 	default:
@@ -339,16 +368,24 @@ func (w *workers) run(job func()) {
 	}
 }
 
-func (w *workers) work(job func()) {
-	idle := time.NewTimer(workerIdle)
-	defer idle.Stop()
-	for {
-		job()
-		idle.Reset(workerIdle)
+// work runs job and then whatever run hands it, until a whole tick of
+// workerIdle passes without a job. It checks for idleness once a tick
+// rather than re-arming a timer for every job.
+func (w *workers) work(job *renderJob) {
+	tick := time.NewTicker(workerIdle)
+	defer tick.Stop()
+	for busy := false; ; {
+		if job != nil {
+			job.run()
+			job, busy = nil, true
+		}
 		select {
 		case job = <-w.jobs:
-		case <-idle.C:
-			return
+		case <-tick.C:
+			if !busy {
+				return
+			}
+			busy = false
 		}
 	}
 }

@@ -26,11 +26,13 @@ var securityHeaders = [...][2]string{
 	{fiber.HeaderPermissionsPolicy, "camera=(), microphone=(), geolocation=()"},
 }
 
-// secureHeaders sets securityHeaders on every response. The keys are
-// already canonical and the response holds none of them yet, so each is
-// appended (fasthttp's Add) rather than set (Set, which normalises the
-// key and scans the headers already there for it). A handler that sets
-// one of them later still replaces the value.
+// secureHeaders sets securityHeaders on every response. The block is
+// made once: its keys are already canonical, so normalising is switched
+// off while it is appended (and back on after: the app normalises header
+// names, Fiber's default), and the response holds none of them yet, so
+// each is appended (fasthttp's Add) rather than set (Set, which scans
+// the headers already there). A handler that sets one later still
+// replaces its value.
 func secureHeaders() fiber.Handler {
 	type kv struct{ k, v []byte }
 	var block [len(securityHeaders)]kv
@@ -39,9 +41,11 @@ func secureHeaders() fiber.Handler {
 	}
 	return func(c *fiber.Ctx) error {
 		h := &c.Response().Header
+		h.DisableNormalizing()
 		for i := range block {
 			h.AddBytesKV(block[i].k, block[i].v)
 		}
+		h.EnableNormalizing()
 		return c.Next()
 	}
 }

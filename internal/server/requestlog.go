@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"io"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -70,3 +72,95 @@ func requestLog(log zerolog.Logger, handleError fiber.ErrorHandler) fiber.Handle
 		return nil
 	}
 }
+
+// LogBuffer batches log lines on their way to w, so that a request's log
+// line costs a copy instead of a write system call. It writes what it
+// holds every interval, as soon as it holds 32 KiB, at once when a line at
+// warn level or above arrives (so errors are never late), and on Flush
+// and Close. Lines written less than one interval before the process dies
+// without Close (SIGKILL, a fatal runtime error) are lost.
+type LogBuffer struct {
+	mu   sync.Mutex
+	w    io.Writer
+	buf  []byte
+	err  error // the last failed write, returned by the next Write
+	once sync.Once
+	stop chan struct{}
+	done chan struct{}
+}
+
+const logBufferSize = 32 << 10
+
+// NewLogBuffer starts a LogBuffer writing to w every interval. Close it
+// to write the rest and stop its goroutine.
+func NewLogBuffer(w io.Writer, interval time.Duration) *LogBuffer {
+	b := &LogBuffer{w: w, buf: make([]byte, 0, logBufferSize), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				_ = b.Flush()
+			case <-b.stop:
+				return
+			}
+		}
+	}()
+	return b
+}
+
+// Write adds p, one log line, to the buffer.
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.buf)+len(p) > logBufferSize {
+		b.flushLocked()
+	}
+	b.buf = append(b.buf, p...)
+	err := b.err
+	b.err = nil
+	return len(p), err
+}
+
+// WriteLevel adds p and writes the buffer at once if p is at warn level
+// or above. zerolog calls it instead of Write.
+func (b *LogBuffer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
+	n, err := b.Write(p)
+	if l >= zerolog.WarnLevel && l != zerolog.NoLevel {
+		if ferr := b.Flush(); err == nil {
+			err = ferr
+		}
+	}
+	return n, err
+}
+
+// Flush writes what the buffer holds.
+func (b *LogBuffer) Flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.flushLocked()
+	err := b.err
+	b.err = nil
+	return err
+}
+
+func (b *LogBuffer) flushLocked() {
+	if len(b.buf) == 0 {
+		return
+	}
+	if _, err := b.w.Write(b.buf); err != nil {
+		b.err = err
+	}
+	b.buf = b.buf[:0]
+}
+
+// Close stops the periodic writes and writes the rest.
+func (b *LogBuffer) Close() error {
+	b.once.Do(func() { close(b.stop) })
+	<-b.done
+	return b.Flush()
+}
+
+var _ zerolog.LevelWriter = (*LogBuffer)(nil)

@@ -2,8 +2,10 @@
 // the real server and a bare Fiber handler that writes the same page
 // bytes, builds the same island HTML with fmt and sends the same response
 // headers, each driven by the same load generator in the same run. It
-// prints requests per second, p50 and p99, each ratio of Atoll's
-// throughput to the floor's, and each server's resident memory.
+// prints requests per second, p50 and p99, each server's CPU time per
+// request, each ratio of Atoll's throughput to the floor's, and each
+// server's resident memory. -only page|island measures one target;
+// -cpuprofile profiles the Atoll server over the whole run (make pgo).
 //
 // Atoll and the floor each run in a process of their own (this binary,
 // started again with -serve), so the resident memory read from
@@ -41,6 +43,7 @@ import (
 	"atoll/internal/floor"
 	"atoll/internal/loadgen"
 	"atoll/internal/localsite"
+	atollserver "atoll/internal/server"
 )
 
 const (
@@ -57,7 +60,14 @@ func main() {
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the Atoll server, over all its load runs, to this file")
 	serve := flag.String("serve", "", "internal: serve `atoll` or `floor` until stdin closes")
 	atollURL := flag.String("atoll", "", "internal: the Atoll server the floor copies its page from")
+	only := flag.String("only", "", "measure only `page` or `island`")
 	flag.Parse()
+	switch *only {
+	case "page":
+		targets = targets[:1]
+	case "island":
+		targets = targets[1:]
+	}
 	var err error
 	if *serve != "" {
 		err = child(*serve, *atollURL, *profile)
@@ -70,6 +80,9 @@ func main() {
 	}
 }
 
+// targets are the paths measured: a page and an island.
+var targets = []string{pagePath, islandPath + "?page=%2F"}
+
 func run(d time.Duration, workers int, profile string) error {
 	atoll, err := startServer("atoll", "-cpuprofile", profile)
 	if err != nil {
@@ -81,7 +94,7 @@ func run(d time.Duration, workers int, profile string) error {
 		return err
 	}
 	defer fl.stop()
-	for _, path := range []string{pagePath, islandPath + "?page=%2F"} {
+	for _, path := range targets {
 		if err := sameHeaders(atoll.url+path, fl.url+path); err != nil {
 			return err
 		}
@@ -89,13 +102,16 @@ func run(d time.Duration, workers int, profile string) error {
 
 	fmt.Printf("load: %d connections, %s per target, in %d alternating turns, servers in their own processes, %d CPUs\n\n",
 		workers, d, turns, runtime.NumCPU())
-	for _, path := range []string{pagePath, islandPath + "?page=%2F"} {
+	for _, path := range targets {
 		var res [2]*loadgen.Result
+		var cpu [2]time.Duration
 		for range turns {
 			for i, s := range []*server{atoll, fl} {
+				before := cpuTime(s.cmd.Process.Pid)
 				r := loadgen.Run(context.Background(), loadgen.Config{
 					Targets: []loadgen.Target{{Name: s.name, URL: s.url + path}}, Concurrency: workers, Duration: d / turns,
 				})[0]
+				cpu[i] += cpuTime(s.cmd.Process.Pid) - before
 				if res[i] == nil {
 					res[i] = r
 				} else {
@@ -108,9 +124,10 @@ func run(d time.Duration, workers int, profile string) error {
 			if res[i].Errors+res[i].Refused > 0 || len(res[i].Unexpected) > 0 {
 				return fmt.Errorf("%s %s: %s (%s)", s.name, path, res[i], res[i].FirstError)
 			}
-			fmt.Printf("%-22s %s\n", name, res[i])
+			fmt.Printf("%-22s %s  server CPU %.1f µs/req\n", name, res[i], perRequest(cpu[i], res[i].Requests))
 		}
-		fmt.Printf("%-22s ratio to floor: %.2f\n\n", name, res[0].RPS()/res[1].RPS())
+		fmt.Printf("%-22s ratio to floor: %.2f (server CPU per request: %.2f)\n\n", name, res[0].RPS()/res[1].RPS(),
+			perRequest(cpu[1], res[1].Requests)/perRequest(cpu[0], res[0].Requests))
 	}
 	for _, s := range []*server{atoll, fl} {
 		rss, peak := memory(s.cmd.Process.Pid)
@@ -202,8 +219,30 @@ func memory(pid int) (rss, peak int64) {
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
-// child serves Atoll (as cmd/server does, logging one JSON line per
-// request to /dev/null) or the floor, prints "listening URL", and serves
+// cpuTime is the user and system CPU time a process has used, from
+// /proc/PID/stat, in clock ticks of 10 ms.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: count fields after it.
+	_, rest, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+func perRequest(cpu time.Duration, requests int) float64 {
+	return float64(cpu.Microseconds()) / float64(max(requests, 1))
+}
+
+// child serves Atoll (as cmd/server does: one JSON line per request,
+// written in batches, here to /dev/null) or the floor, prints "listening URL", and serves
 // until stdin closes.
 func child(name, atollURL, profile string) error {
 	var stop func()
@@ -219,12 +258,13 @@ func child(name, atollURL, profile string) error {
 			return err
 		}
 		defer devnull.Close()
-		uuid.EnableRandPool() // as cmd/server does
-		site, err := localsite.Start(zerolog.New(devnull).With().Timestamp().Logger())
+		uuid.EnableRandPool()                                          // as cmd/server does
+		out := atollserver.NewLogBuffer(devnull, 100*time.Millisecond) // as cmd/server does
+		site, err := localsite.Start(zerolog.New(out).With().Timestamp().Logger())
 		if err != nil {
 			return err
 		}
-		stop = site.Close
+		stop = func() { site.Close(); out.Close() }
 		fmt.Println("listening", site.URL)
 	case "floor":
 		page, err := floorPage(atollURL)
