@@ -60,7 +60,8 @@ func BenchmarkPage(b *testing.B) {
 	probe.Request.SetRequestURI("/")
 	h(&probe)
 	page := floor.Page{Path: "/", Body: append([]byte(nil), probe.Response.Body()...),
-		ETag: string(probe.Response.Header.Peek(fiber.HeaderETag)), CacheControl: string(probe.Response.Header.Peek(fiber.HeaderCacheControl))}
+		ETag: string(probe.Response.Header.Peek(fiber.HeaderETag)), CacheControl: string(probe.Response.Header.Peek(fiber.HeaderCacheControl)),
+		CSP: string(probe.Response.Header.Peek(fiber.HeaderContentSecurityPolicy))}
 
 	b.Run("atoll", func(b *testing.B) { drive(b, h, "/") })
 	b.Run("floor", func(b *testing.B) { drive(b, floor.App(page, "/_islands/server-info").Handler(), "/") })
@@ -69,7 +70,8 @@ func BenchmarkPage(b *testing.B) {
 func BenchmarkServerInfoIsland(b *testing.B) {
 	b.Run("atoll", func(b *testing.B) { drive(b, atollHandler(b), "/_islands/server-info") })
 	b.Run("floor", func(b *testing.B) {
-		drive(b, floor.App(floor.Page{Path: "/"}, "/_islands/server-info").Handler(), "/_islands/server-info")
+		csp := server.ContentSecurityPolicy([]string{"'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='"}, []string{"'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='"})
+		drive(b, floor.App(floor.Page{Path: "/", CSP: csp}, "/_islands/server-info").Handler(), "/_islands/server-info")
 	})
 }
 

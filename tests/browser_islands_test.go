@@ -253,6 +253,7 @@ func TestBrowserBoostedNavigationToABatchedPage(t *testing.T) {
 	ctx, msgs := browser(t)
 	openHome(t, ctx, site)
 	eval[bool](t, ctx, `window.__sameDocument = true`)
+	eval[bool](t, ctx, `(window.__htmx = window.htmx, true)`)
 	before := site.Requests("/_islands$")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav a[href="/many-batched"]`))); err != nil {
 		t.Fatal(err)
@@ -260,6 +261,9 @@ func TestBrowserBoostedNavigationToABatchedPage(t *testing.T) {
 	waitFor(t, ctx, "the batched tiles after a boosted navigation", `location.pathname === '/many-batched' && document.querySelectorAll('.tile--done').length === 10`)
 	if !eval[bool](t, ctx, `window.__sameDocument === true`) {
 		t.Fatal("the link did a full page load, not a boosted swap")
+	}
+	if !eval[bool](t, ctx, `window.htmx === window.__htmx`) {
+		t.Error("the boosted navigation ran the page's script again: htmx was loaded twice")
 	}
 	if n := site.Requests("/_islands$") - before; n != 1 {
 		t.Fatalf("%d batch streams for one boosted view, want 1", n)

@@ -5,9 +5,11 @@ package assets
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"mime"
 	"path"
@@ -33,6 +35,7 @@ var Required = map[string]string{
 type file struct {
 	variants    *compress.Variants
 	contentType string
+	body        []byte
 }
 
 // Assets maps logical names (css/site.css) to fingerprinted URLs and URLs
@@ -40,13 +43,16 @@ type file struct {
 type Assets struct {
 	urls  map[string]string // logical name -> URL
 	files map[string]*file  // URL path -> file
+	// hashes are the CSP sources ('sha256-…') of every script and
+	// stylesheet, by extension, so a page may inline any of them.
+	hashes map[string][]string
 }
 
 // Load reads every file under dir in fsys, to be served under urlPrefix
 // (Prefix, behind the site's base path). It fails when a Required file is
 // missing, naming the command that builds it.
 func Load(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
-	a := &Assets{urls: map[string]string{}, files: map[string]*file{}}
+	a := &Assets{urls: map[string]string{}, files: map[string]*file{}, hashes: map[string][]string{}}
 	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -68,7 +74,10 @@ func Load(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
 			ct = "application/octet-stream"
 		}
 		a.urls[name] = url
-		a.files[url] = &file{variants: compress.NewVariants(body, `"`+hash+`"`), contentType: ct}
+		a.files[url] = &file{variants: compress.NewVariants(body, `"`+hash+`"`), contentType: ct, body: body}
+		if ext == ".js" || ext == ".css" {
+			a.hashes[ext] = append(a.hashes[ext], "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -79,6 +88,9 @@ func Load(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
 		if _, ok := a.urls[name]; !ok {
 			missing = append(missing, fmt.Sprintf("%s/%s is missing: run %s", dir, name, how))
 		}
+	}
+	for _, h := range a.hashes {
+		sort.Strings(h)
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
@@ -97,6 +109,35 @@ func (a *Assets) URL(name string) (string, error) {
 	}
 	return u, nil
 }
+
+// Inline returns a script (.js) or stylesheet (.css) as an element that
+// carries its content, for a page that saves the request: {{ inline
+// "vendor/bundle.js" }}. The Content-Security-Policy allows it by its
+// hash (Hashes), so no 'unsafe-inline' is needed.
+func (a *Assets) Inline(name string) (template.HTML, error) {
+	u, err := a.URL(name)
+	if err != nil {
+		return "", err
+	}
+	body := string(a.files[u].body)
+	switch path.Ext(name) {
+	case ".js":
+		if strings.Contains(strings.ToLower(body), "</script") {
+			return "", fmt.Errorf("asset %q contains </script and cannot be inlined", name)
+		}
+		return template.HTML("<script>" + body + "</script>"), nil
+	case ".css":
+		if strings.Contains(strings.ToLower(body), "</style") {
+			return "", fmt.Errorf("asset %q contains </style and cannot be inlined", name)
+		}
+		return template.HTML("<style>" + body + "</style>"), nil
+	}
+	return "", fmt.Errorf("asset %q: only .js and .css files can be inlined", name)
+}
+
+// Hashes returns the CSP hash sources of every asset with extension ext
+// (".js" or ".css"), sorted.
+func (a *Assets) Hashes(ext string) []string { return a.hashes[ext] }
 
 // Handle serves one fingerprinted asset, compressed ahead of time with
 // brotli or gzip when the client accepts it ("Vary: Accept-Encoding");

@@ -32,18 +32,18 @@ var securityHeaders = [...][2]string{
 	{"X-Dns-Prefetch-Control", "off"},
 	{"X-Download-Options", "noopen"},
 	{"X-Permitted-Cross-Domain-Policies", "none"},
-	{"Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"},
 	{"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
 }
 
 // Page is the page the floor serves: its path, bytes and caching headers
-// as Atoll sent them.
+// as Atoll sent them, and Atoll's Content-Security-Policy (it names the
+// hashes of the site's scripts and stylesheets), sent on every response.
 type Page struct {
 	Path         string
 	Body         []byte
 	ETag         string
 	CacheControl string
+	CSP          string
 }
 
 // ServerInfo builds the server-info island's HTML with fmt.
@@ -62,7 +62,7 @@ func App(page Page, islandPath string) *fiber.App {
 	app.Get(page.Path, func(c *fiber.Ctx) error {
 		h := &c.Response().Header
 		h.SetContentType(fiber.MIMETextHTMLCharsetUTF8)
-		common(c)
+		common(c, page.CSP)
 		h.Add(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
 		h.Add(fiber.HeaderCacheControl, page.CacheControl)
 		h.Add(fiber.HeaderETag, page.ETag)
@@ -74,7 +74,7 @@ func App(page Page, islandPath string) *fiber.App {
 		took := time.Since(start)
 		h := &c.Response().Header
 		h.SetContentType(fiber.MIMETextHTMLCharsetUTF8)
-		common(c)
+		common(c, page.CSP)
 		h.Add(fiber.HeaderCacheControl, "no-store")
 		h.Add("X-Robots-Tag", "noindex")
 		h.Add("Server-Timing", "render;dur="+strconv.FormatFloat(float64(took.Microseconds())/1000, 'f', 2, 64))
@@ -84,11 +84,12 @@ func App(page Page, islandPath string) *fiber.App {
 	return app
 }
 
-// common appends the request id and the security headers.
-func common(c *fiber.Ctx) {
+// common appends the request id, the security headers and csp.
+func common(c *fiber.Ctx, csp string) {
 	h := &c.Response().Header
 	h.Add(fiber.HeaderXRequestID, RequestID)
 	for _, kv := range securityHeaders {
 		h.Add(kv[0], kv[1])
 	}
+	h.Add(fiber.HeaderContentSecurityPolicy, csp)
 }

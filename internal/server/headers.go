@@ -22,23 +22,24 @@ var securityHeaders = [...][2]string{
 	{"X-Dns-Prefetch-Control", "off"},
 	{"X-Download-Options", "noopen"},
 	{"X-Permitted-Cross-Domain-Policies", "none"},
-	{fiber.HeaderContentSecurityPolicy, ContentSecurityPolicy},
 	{fiber.HeaderPermissionsPolicy, "camera=(), microphone=(), geolocation=()"},
 }
 
-// secureHeaders sets securityHeaders on every response. The block is
+// secureHeaders sets securityHeaders and the Content-Security-Policy
+// csp on every response. The block is
 // made once: its keys are already canonical, so normalising is switched
 // off while it is appended (and back on after: the app normalises header
 // names, Fiber's default), and the response holds none of them yet, so
 // each is appended (fasthttp's Add) rather than set (Set, which scans
 // the headers already there). A handler that sets one later still
 // replaces its value.
-func secureHeaders() fiber.Handler {
+func secureHeaders(csp string) fiber.Handler {
 	type kv struct{ k, v []byte }
-	var block [len(securityHeaders)]kv
-	for i, h := range securityHeaders {
-		block[i] = kv{[]byte(h[0]), []byte(h[1])}
+	var block []kv
+	for _, h := range securityHeaders {
+		block = append(block, kv{[]byte(h[0]), []byte(h[1])})
 	}
+	block = append(block, kv{[]byte(fiber.HeaderContentSecurityPolicy), []byte(csp)})
 	return func(c *fiber.Ctx) error {
 		h := &c.Response().Header
 		h.DisableNormalizing()

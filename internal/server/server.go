@@ -34,9 +34,13 @@ import (
 )
 
 // ContentSecurityPolicy allows scripts, styles and connections from the
-// site itself only: no inline script, no eval, no inline style.
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+// site itself only: no eval, no inline script or style other than the
+// site's own files inlined whole ({{ inline }}), each allowed by its hash.
+func ContentSecurityPolicy(scriptHashes, styleHashes []string) string {
+	src := func(hashes []string) string { return strings.Join(append([]string{"'self'"}, hashes...), " ") }
+	return "default-src 'self'; script-src " + src(scriptHashes) + "; style-src " + src(styleHashes) + "; img-src 'self' data:; " +
+		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+}
 
 // Options configures a Server.
 type Options struct {
@@ -174,7 +178,7 @@ func (s *Server) routes() {
 	s.app.Use(s.metrics.http.middleware) // outermost: it sees the status the error handler chose
 	s.app.Use(requestLog(s.log, s.handleError))
 	s.app.Use(recoverPanics())
-	s.app.Use(secureHeaders())
+	s.app.Use(secureHeaders(ContentSecurityPolicy(s.assets.Hashes(".js"), s.assets.Hashes(".css"))))
 	s.app.Get("/metrics", s.metrics.handler())
 	s.app.Get("/livez", s.livez)
 	s.app.Get("/readyz", s.readyz)
@@ -223,6 +227,7 @@ func (s *Server) render(route string) (*pages.Page, error) {
 //	{{ batch }}                                  the page's batch stream (layouts, end of body)
 //	{{ preload }}                                preload links for the page's first island request (layouts, head)
 //	{{ asset "css/site.css" }}                   a fingerprinted asset URL
+//	{{ inline "vendor/bundle.js" }}              a script or stylesheet inlined, allowed by its CSP hash
 //	{{ url "/about" }}                           a path under the base path
 //	{{ snippet "file" "first" "last" }}          lines of a repo file, for docs
 func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, func([]byte) []byte) {
@@ -304,6 +309,7 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 			"products": func() []catalog.Product { return catalog.Products },
 			"stats":    s.stats,
 			"asset":    s.assets.URL,
+			"inline":   s.assets.Inline,
 			"url":      func(path string) string { return s.cfg.BasePath + path },
 			"snippet":  func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
 		}, finish

@@ -303,7 +303,7 @@ func floorPage(atollURL string) (floor.Page, error) {
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
-	return floor.Page{Path: pagePath, Body: body, ETag: res.Header.Get("ETag"), CacheControl: res.Header.Get("Cache-Control")}, err
+	return floor.Page{Path: pagePath, Body: body, ETag: res.Header.Get("ETag"), CacheControl: res.Header.Get("Cache-Control"), CSP: res.Header.Get("Content-Security-Policy")}, err
 }
 
 // plain sends no Accept-Encoding, as the load generator does.
