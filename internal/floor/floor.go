@@ -12,28 +12,18 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"atoll/internal/server"
 )
 
 // RequestID stands in for the per-request id Atoll echoes: the same
 // header with a value of the same length, without making one.
 const RequestID = "00000000-0000-4000-8000-000000000000"
 
-// securityHeaders are the headers Atoll sends on every response, in
-// canonical form. tools/loadbench fails when they drift from Atoll's.
-var securityHeaders = [...][2]string{
-	{"X-Xss-Protection", "0"},
-	{"X-Content-Type-Options", "nosniff"},
-	{"X-Frame-Options", "DENY"},
-	{"Cross-Origin-Embedder-Policy", "require-corp"},
-	{"Cross-Origin-Opener-Policy", "same-origin"},
-	{"Cross-Origin-Resource-Policy", "same-origin"},
-	{"Origin-Agent-Cluster", "?1"},
-	{"Referrer-Policy", "strict-origin-when-cross-origin"},
-	{"X-Dns-Prefetch-Control", "off"},
-	{"X-Download-Options", "noopen"},
-	{"X-Permitted-Cross-Domain-Policies", "none"},
-	{"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
-}
+// securityHeaders are the headers Atoll sends on every response besides
+// its Content-Security-Policy. tools/loadbench also compares the headers
+// both servers actually send.
+var securityHeaders = server.SecurityHeaders()
 
 // Page is the page the floor serves: its path, bytes and caching headers
 // as Atoll sent them, and Atoll's Content-Security-Policy (it names the

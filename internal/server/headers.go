@@ -25,6 +25,11 @@ var securityHeaders = [...][2]string{
 	{fiber.HeaderPermissionsPolicy, "camera=(), microphone=(), geolocation=()"},
 }
 
+// SecurityHeaders returns the security headers every response carries
+// besides the Content-Security-Policy, as canonical name and value pairs
+// (the benchmarks' floor sends the same).
+func SecurityHeaders() [][2]string { return append([][2]string(nil), securityHeaders[:]...) }
+
 // secureHeaders sets securityHeaders and the Content-Security-Policy
 // csp on every response. The block is
 // made once: its keys are already canonical, so normalising is switched

@@ -159,8 +159,12 @@ func New(o Options) (*Server, error) {
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
-		BodyLimit:             64 << 10,
-		ReadBufferSize:        16 << 10,
+		// Bodies up to ReadLimit are read whole, so that one over
+		// MaxBody gets its 413 from limitBody on a connection that stays
+		// usable; past ReadLimit fasthttp refuses without reading and
+		// closes, and the client may see a reset instead of the 413.
+		BodyLimit:      ReadLimit,
+		ReadBufferSize: 16 << 10,
 		// Believe X-Forwarded-Proto only from configured proxies, so the
 		// session cookie's Secure flag cannot be steered by a client.
 		EnableTrustedProxyCheck: true,
@@ -179,6 +183,7 @@ func (s *Server) routes() {
 	s.app.Use(requestLog(s.log, s.handleError))
 	s.app.Use(recoverPanics())
 	s.app.Use(secureHeaders(ContentSecurityPolicy(s.assets.Hashes(".js"), s.assets.Hashes(".css"))))
+	s.app.Use(limitBody(MaxBody))
 	s.app.Get("/metrics", s.metrics.handler())
 	s.app.Get("/livez", s.livez)
 	s.app.Get("/readyz", s.readyz)
@@ -188,6 +193,28 @@ func (s *Server) routes() {
 	s.app.Get(base+assets.Prefix+"*", s.assets.Handle)
 	s.app.All("/*", s.page)
 }
+
+// Request body limits: MaxBody is the largest body any route accepts;
+// ReadLimit the largest the server reads before answering 413.
+const (
+	MaxBody   = 64 << 10
+	ReadLimit = 1 << 20
+)
+
+// limitBody answers 413 for a request body over max, before any handler
+// runs: logged, counted and answered like every other refusal.
+func limitBody(max int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(c.Request().Body()) > max {
+			return fiber.ErrRequestEntityTooLarge
+		}
+		return c.Next()
+	}
+}
+
+// AssetURL is the fingerprinted URL of a file under public/, such as
+// "css/site.css", for tests and tools.
+func (s *Server) AssetURL(name string) (string, error) { return s.assets.URL(name) }
 
 // App is the Fiber application, for benchmarks that drive its handler
 // without a socket.
