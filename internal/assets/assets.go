@@ -4,6 +4,7 @@
 package assets
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -35,7 +36,8 @@ var Required = map[string]string{
 type file struct {
 	variants    *compress.Variants
 	contentType string
-	body        []byte
+	inline      template.HTML // the file as an inline element (Inline)
+	inlineErr   error         // why it cannot be inlined
 }
 
 // Assets maps logical names (css/site.css) to fingerprinted URLs and URLs
@@ -74,7 +76,9 @@ func Load(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
 			ct = "application/octet-stream"
 		}
 		a.urls[name] = url
-		a.files[url] = &file{variants: compress.NewVariants(body, `"`+hash+`"`), contentType: ct, body: body}
+		f := &file{variants: compress.NewVariants(body, `"`+hash+`"`), contentType: ct}
+		f.inline, f.inlineErr = inlineElement(ext, body)
+		a.files[url] = f
 		if ext == ".js" || ext == ".css" {
 			a.hashes[ext] = append(a.hashes[ext], "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
 		}
@@ -113,26 +117,31 @@ func (a *Assets) URL(name string) (string, error) {
 // Inline returns a script (.js) or stylesheet (.css) as an element that
 // carries its content, for a page that saves the request: {{ inline
 // "vendor/bundle.js" }}. The Content-Security-Policy allows it by its
-// hash (Hashes), so no 'unsafe-inline' is needed.
+// hash (Hashes), so no 'unsafe-inline' is needed. The element is made
+// once, when the file is loaded, since pages rendered per request ask
+// for it again.
 func (a *Assets) Inline(name string) (template.HTML, error) {
 	u, err := a.URL(name)
 	if err != nil {
 		return "", err
 	}
-	body := string(a.files[u].body)
-	switch path.Ext(name) {
-	case ".js":
-		if strings.Contains(strings.ToLower(body), "</script") {
-			return "", fmt.Errorf("asset %q contains </script and cannot be inlined", name)
-		}
-		return template.HTML("<script>" + body + "</script>"), nil
-	case ".css":
-		if strings.Contains(strings.ToLower(body), "</style") {
-			return "", fmt.Errorf("asset %q contains </style and cannot be inlined", name)
-		}
-		return template.HTML("<style>" + body + "</style>"), nil
+	f := a.files[u]
+	if f.inlineErr != nil {
+		return "", fmt.Errorf("asset %q: %w", name, f.inlineErr)
 	}
-	return "", fmt.Errorf("asset %q: only .js and .css files can be inlined", name)
+	return f.inline, nil
+}
+
+// inlineElement wraps a script or stylesheet's content in its element.
+func inlineElement(ext string, body []byte) (template.HTML, error) {
+	tag := map[string]string{".js": "script", ".css": "style"}[ext]
+	if tag == "" {
+		return "", errors.New("only .js and .css files can be inlined")
+	}
+	if bytes.Contains(bytes.ToLower(body), []byte("</"+tag)) {
+		return "", fmt.Errorf("it contains </%s and cannot be inlined", tag)
+	}
+	return template.HTML("<" + tag + ">" + string(body) + "</" + tag + ">"), nil
 }
 
 // Hashes returns the CSP hash sources of every asset with extension ext
