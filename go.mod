@@ -1,4 +1,4 @@
-module atoll
+module github.com/atollhq/atoll
 
 go 1.26.8
 

@@ -1,11 +1,30 @@
-// Package atoll holds the site's files, embedded at build time so the
-// server binary runs from any directory: page templates, layouts, public
-// assets, and the island sources that the demo page quotes.
+// Package atoll is the demo site built on the Atoll engine: its pages,
+// layouts and public files (embedded, so the server binary runs from any
+// directory), its islands (fragments/), its actions (actions/) and its
+// own code (demo/). The engine is in the packages server, island, action,
+// store and config; this package uses them as any site would.
+//
+// The demo sits at the module's root because go:embed reaches only files
+// beside or below the package that embeds them.
 package atoll
 
-import "embed"
+import (
+	"embed"
+	"io/fs"
 
-// Files holds pages/, layouts/, public/ and the island sources.
+	_ "github.com/atollhq/atoll/actions" // the demo's actions register themselves
+	"github.com/atollhq/atoll/demo"
+	_ "github.com/atollhq/atoll/fragments" // the demo's islands register themselves
+	"github.com/atollhq/atoll/server"
+)
+
+// Files holds pages/, layouts/, public/ and the island sources that the
+// home page quotes.
 //
 //go:embed pages layouts public fragments/*.go
 var Files embed.FS
+
+// Demo is the demo site.
+func Demo() server.Site {
+	return server.Site{Files: fs.FS(Files), Migrations: demo.Migrations, Open: demo.Open, Funcs: demo.Funcs}
+}

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -29,11 +28,11 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"atoll/config"
-	"atoll/internal/islands"
-	"atoll/internal/seal"
-	"atoll/internal/server"
-	"atoll/internal/store"
+	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/internal/islands"
+	"github.com/atollhq/atoll/internal/seal"
+	"github.com/atollhq/atoll/server"
+	"github.com/atollhq/atoll/store"
 )
 
 // Site is a running server and a client for it.
@@ -44,82 +43,78 @@ type Site struct {
 	Config config.Config
 	// Store is the server's store: a real SQLite file in the test's
 	// temporary directory unless WithDB names another.
-	Store *store.SQLite
+	Store store.Store
+	// Services are what the site's Open made, for tests that look at the
+	// site's own state.
+	Services any
 	// Logs holds everything the server logged, one JSON object a line.
 	Logs *Logs
 	// Server is the running server.
 	Server   *server.Server
+	app      *server.App
 	client   *http.Client
-	stop     func()
 	stopOnce sync.Once
+	t        testing.TB
 }
 
-// Option changes the server's options before it starts.
-type Option func(*server.Options)
+// Option changes the app before it starts.
+type Option func(*server.App)
 
-// WithConfig edits the configuration, which starts as config.Default.
+// WithConfig edits the configuration, which starts as config.Default
+// with a fresh key, a loopback address and a database in the test's
+// temporary directory.
 func WithConfig(edit func(*config.Config)) Option {
-	return func(o *server.Options) { edit(&o.Config) }
+	return func(a *server.App) { edit(&a.Config) }
 }
 
 // WithFiles serves pages, layouts and public files from fsys instead of
-// the embedded site, for tests of pages that exist only in the test.
+// the site's own, for tests of pages that exist only in the test.
 func WithFiles(fsys fs.FS) Option {
-	return func(o *server.Options) { o.Files = fsys }
+	return func(a *server.App) { a.Site.Files = fsys }
 }
 
 // WithLog sends the server's log to w instead of Site.Logs, for runs
 // that log more than a test should keep in memory.
 func WithLog(w io.Writer) Option {
-	return func(o *server.Options) { o.Log = zerolog.New(w) }
+	return func(a *server.App) { a.Log = zerolog.New(w) }
 }
 
 // WithDB uses the SQLite file at path, so a test can restart the site on
 // the same state.
 func WithDB(path string) Option {
-	return func(o *server.Options) { o.Config.DB = path }
+	return func(a *server.App) { a.Config.DB = path }
 }
 
 // WithClock pins the server's clock.
 func WithClock(now func() time.Time) Option {
-	return func(o *server.Options) { o.Now = now }
+	return func(a *server.App) { a.Now = now }
 }
 
-// Start builds the site exactly as cmd/server does, serves it on a fresh
-// loopback port and stops it when the test ends. It fails the test if the
-// server refuses to start.
-func Start(t testing.TB, opts ...Option) *Site {
+// Start starts site exactly as cmd/server starts the demo (server.App),
+// serves it on a fresh loopback port and stops it when the test ends. It
+// fails the test if the server refuses to start.
+func Start(t testing.TB, site server.Site, opts ...Option) *Site {
 	t.Helper()
 	logs := &Logs{}
-	o := server.Options{Config: config.Default(), Log: zerolog.New(logs), Now: time.Now}
-	o.Config.Addr = "127.0.0.1:0"
-	o.Config.Keys, _ = seal.ParseKeys(seal.GenerateKey())
-	o.Config.DB = filepath.Join(t.TempDir(), "atoll.db")
+	app := &server.App{Config: config.Default(), Log: zerolog.New(logs), Now: time.Now, Site: site}
+	app.Config.Addr = "127.0.0.1:0"
+	app.Config.Keys, _ = seal.ParseKeys(seal.GenerateKey())
+	app.Config.DB = filepath.Join(t.TempDir(), "atoll.db")
 	for _, opt := range opts {
-		opt(&o)
+		opt(app)
 	}
-	st, err := store.OpenSQLite(o.Config.DB, o.Now)
-	if err != nil {
-		t.Fatalf("atolltest: %v", err)
-	}
-	o.Store = st
-	srv, err := server.New(o)
-	if err != nil {
-		st.Close()
+	if err := app.Start(); err != nil {
 		t.Fatalf("atolltest: server refused to start: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("atolltest: listen: %v", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	site := &Site{
-		URL:    "http://" + ln.Addr().String(),
-		Config: o.Config,
-		Store:  st,
-		Logs:   logs,
-		Server: srv,
+	s := &Site{
+		URL:      "http://" + app.Addr,
+		Config:   app.Config,
+		Store:    app.Store,
+		Services: app.Server.Services(),
+		Logs:     logs,
+		Server:   app.Server,
+		app:      app,
+		t:        t,
 		client: &http.Client{
 			Timeout: 15 * time.Second,
 			// No transparent gzip: tests see exactly the bytes and headers sent.
@@ -127,30 +122,23 @@ func Start(t testing.TB, opts ...Option) *Site {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
-	site.stop = func() {
-		site.client.CloseIdleConnections()
-		// fasthttp counts a connection that never sent a request (a
-		// browser's preconnect) as idle only after 5s, so allow more.
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("atolltest: shutdown: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("atolltest: serve: %v", err)
-		}
-		if err := st.Close(); err != nil {
-			t.Errorf("atolltest: close store: %v", err)
-		}
-	}
-	t.Cleanup(site.Stop)
-	return site
+	t.Cleanup(s.Stop)
+	return s
 }
 
 // Stop shuts the server down and closes its store, as at the end of the
 // test; later calls do nothing. Tests of what a visitor sees when the server goes away use it.
 func (s *Site) Stop() {
-	s.stopOnce.Do(s.stop)
+	s.stopOnce.Do(func() {
+		s.client.CloseIdleConnections()
+		// fasthttp counts a connection that never sent a request (a
+		// browser's preconnect) as idle only after 5s, so allow more.
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := s.app.Stop(ctx); err != nil {
+			s.t.Errorf("atolltest: %v", err)
+		}
+	})
 }
 
 // Response is a fetched response with its body read.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"atoll/internal/seal"
+	"github.com/atollhq/atoll/internal/seal"
 )
 
 // Config is everything the server reads from its environment.

@@ -3,7 +3,7 @@ package config
 import (
 	"errors"
 
-	"atoll/internal/seal"
+	"github.com/atollhq/atoll/internal/seal"
 	"testing"
 	"time"
 )

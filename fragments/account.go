@@ -1,14 +1,17 @@
 package fragments
 
-import "fmt"
+import (
+	"github.com/atollhq/atoll/island"
+	"github.com/atollhq/atoll/store"
+)
 
 // The account island shows a sign-in form to guests and the signed-in
 // user's name with a sign-out button to everyone else. The forms post to
 // actions that answer with the session-changed event, which this island,
 // like the greeting, listens for. It reads the session cookie and the
-// Sessions store.
+// visitor's session.
 func init() {
-	Register(Island{
+	island.Register(island.Island{
 		Name:     "account",
 		Fallback: `<div class="account"><span class="skeleton w-14"></span><span class="skeleton skeleton--control"></span></div>`,
 		Template: `<div class="account">{{if .Name}}` +
@@ -22,24 +25,16 @@ func init() {
 			`<button type="submit" class="button">Sign in</button><span class="form-message" aria-live="polite"></span></form>` +
 			`{{end}}</div>`,
 		Render:  renderAccount,
-		Cookies: []string{SessionCookie},
+		Cookies: []string{store.SessionCookie},
 	})
 }
 
 type account struct{ Base, Name string }
 
-func renderAccount(r *Request) (any, error) {
-	out := account{Base: r.BasePath}
-	id := r.Cookie(SessionCookie)
-	if id == "" || r.Sessions == nil {
-		return out, nil
-	}
-	name, ok, err := r.Sessions.UserName(r.Context(), id)
+func renderAccount(r *island.Request) (any, error) {
+	sess, err := r.Session()
 	if err != nil {
-		return nil, fmt.Errorf("look up session: %w", err)
+		return nil, err
 	}
-	if ok {
-		out.Name = name
-	}
-	return out, nil
+	return account{Base: r.Base(), Name: sess.UserName}, nil
 }

@@ -1,22 +1,25 @@
 package fragments
 
 import (
-	"errors"
+	"github.com/atollhq/atoll/demo"
+	"github.com/atollhq/atoll/island"
+	"github.com/atollhq/atoll/store"
+
 	"fmt"
 )
 
 // The cart-count island shows how many items the visitor's cart holds. The
 // layout places it in the header of every page, refreshed on the
 // cart-updated event the cart actions announce. It reads the session
-// cookie and the Carts store.
+// cookie and the shop's carts.
 func init() {
-	Register(Island{
+	island.Register(island.Island{
 		Name:     "cart-count",
 		Fallback: `<span class="cart-link"><span class="cart-label">Cart</span> <span class="cart-count skeleton"></span></span>`,
 		Template: `<a class="cart-link" href="{{.Base}}/products"><span class="cart-label">Cart</span> ` +
 			`<span class="cart-count" data-field="cart-count">{{.Count}}</span></a>`,
 		Render:  renderCartCount,
-		Cookies: []string{SessionCookie},
+		Cookies: []string{store.SessionCookie},
 	})
 }
 
@@ -25,19 +28,18 @@ type cartCount struct {
 	Count int
 }
 
-func renderCartCount(r *Request) (any, error) {
-	if r.Carts == nil {
-		return nil, errors.New("no Carts store")
+func renderCartCount(r *island.Request) (any, error) {
+	shop, err := demo.From(r.Services())
+	if err != nil {
+		return nil, err
 	}
-	out := cartCount{Base: r.BasePath}
-	id := r.Cookie(SessionCookie)
+	out := cartCount{Base: r.Base()}
+	id := r.Cookie(store.SessionCookie)
 	if id == "" {
 		return out, nil
 	}
-	n, err := r.Carts.CartCount(r.Context(), id)
-	if err != nil {
+	if out.Count, err = shop.Carts.Count(r.Context(), id); err != nil {
 		return nil, fmt.Errorf("count cart: %w", err)
 	}
-	out.Count = n
 	return out, nil
 }

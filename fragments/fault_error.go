@@ -1,15 +1,19 @@
 package fragments
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/atollhq/atoll/island"
+)
 
 // The fault-error island always fails: its handler returns an error, so
 // /faults can show the error state and its Retry button. It reads nothing.
 func init() {
-	Register(Island{
+	island.Register(island.Island{
 		Name:     "fault-error",
 		Fallback: `<p class="line"><span class="skeleton w-14"></span></p>`,
 		Template: `<p class="line">never shown</p>`,
-		Render: func(*Request) (any, error) {
+		Render: func(*island.Request) (any, error) {
 			return nil, errors.New("the demo data source is down (on purpose)")
 		},
 	})

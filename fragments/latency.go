@@ -1,6 +1,8 @@
 package fragments
 
 import (
+	"github.com/atollhq/atoll/island"
+
 	"fmt"
 	"strconv"
 	"time"
@@ -11,7 +13,7 @@ import (
 // renders, and shows its "n" prop and how long it took. The /many pages
 // place ten of them. It reads props only.
 func init() {
-	Register(Island{
+	island.Register(island.Island{
 		Name:     "latency",
 		Fallback: `<div class="tile"><strong><span class="skeleton w-3"></span></strong><span><span class="skeleton w-6"></span></span></div>`,
 		Template: `<div class="tile tile--done"><strong data-field="n">#{{.N}}</strong><span>{{.MS}} ms</span></div>`,
@@ -21,7 +23,7 @@ func init() {
 
 type latency struct{ N, MS string }
 
-func renderLatency(r *Request) (any, error) {
+func renderLatency(r *island.Request) (any, error) {
 	ms, err := strconv.Atoi(r.Prop("ms"))
 	if err != nil || ms < 0 || ms > 2000 {
 		return nil, fmt.Errorf("ms prop %q: want 0 to 2000", r.Prop("ms"))

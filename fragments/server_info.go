@@ -1,6 +1,8 @@
 package fragments
 
 import (
+	"github.com/atollhq/atoll/island"
+
 	"math/rand/v2"
 	"strconv"
 )
@@ -8,7 +10,7 @@ import (
 // The server-info island shows the server's time and date and a random
 // token, all made fresh on every render. It reads no cookies and no store.
 func init() {
-	Register(Island{
+	island.Register(island.Island{
 		Name: "server-info",
 		Fallback: `<dl class="facts">` +
 			`<div class="fact"><dt>Server Time</dt><dd><span class="skeleton w-8"></span></dd></div>` +
@@ -28,7 +30,7 @@ type serverInfo struct {
 	Time, Date, Token string
 }
 
-func renderServerInfo(r *Request) (any, error) {
+func renderServerInfo(r *island.Request) (any, error) {
 	now := r.Now()
 	return serverInfo{
 		Time:  now.Format("3:04:05 PM"),

@@ -1,14 +1,16 @@
 package fragments
 
 import (
-	"errors"
+	"github.com/atollhq/atoll/demo"
+	"github.com/atollhq/atoll/island"
+
 	"fmt"
 	"strings"
 )
 
 // The ticker island shows simulated share prices, each with an up or down
 // mark and the time of its quote. Pages place it with (poll "3s") so it
-// refreshes itself. It reads the Quotes service and the "symbols" prop
+// refreshes itself. It reads the demo's market and the "symbols" prop
 // (comma-separated; default ATL,GOPH,HTMX); no cookies.
 //
 // The list is no live region: a poll replaces it silently, so a screen
@@ -16,7 +18,7 @@ import (
 // each quote, and is not interrupted every three seconds. The arrow is
 // hidden from screen readers; the signed change says the same.
 func init() {
-	Register(Island{
+	island.Register(island.Island{
 		Name: "ticker",
 		Fallback: `<ul class="ticker">` +
 			`<li><span class="skeleton w-6"></span> <span class="skeleton w-8"></span></li>` +
@@ -35,9 +37,10 @@ type tickerRow struct {
 	Symbol, Price, Change, Dir, Mark, Time, ISO string
 }
 
-func renderTicker(r *Request) (any, error) {
-	if r.Quotes == nil {
-		return nil, errors.New("no Quotes service")
+func renderTicker(r *island.Request) (any, error) {
+	shop, err := demo.From(r.Services())
+	if err != nil {
+		return nil, err
 	}
 	symbols := strings.FieldsFunc(r.Prop("symbols"), func(c rune) bool { return c == ',' })
 	if len(symbols) == 0 {
@@ -45,7 +48,7 @@ func renderTicker(r *Request) (any, error) {
 	}
 	rows := make([]tickerRow, 0, len(symbols))
 	for _, s := range symbols {
-		q, ok := r.Quotes.Quote(s)
+		q, ok := shop.Market.Quote(s)
 		if !ok {
 			return nil, fmt.Errorf("unknown symbol %q", s)
 		}

@@ -1,6 +1,9 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+	"github.com/atollhq/atoll/demo"
+
 	"context"
 	"net/http"
 	"net/url"
@@ -8,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"atoll/atolltest"
-	"atoll/config"
-	"atoll/fragments"
-	"atoll/internal/store"
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/store"
 
 	"golang.org/x/net/html"
 )
@@ -19,7 +21,7 @@ import (
 // sessionCookie returns the atoll_session Set-Cookie of a response, "" if none.
 func sessionCookie(r *atolltest.Response) *http.Cookie {
 	for _, line := range r.Header.Values("Set-Cookie") {
-		if c, err := http.ParseSetCookie(line); err == nil && c.Name == fragments.SessionCookie {
+		if c, err := http.ParseSetCookie(line); err == nil && c.Name == store.SessionCookie {
 			return c
 		}
 	}
@@ -31,29 +33,40 @@ func cleared(c *http.Cookie) bool {
 	return c != nil && (c.MaxAge < 0 || (!c.Expires.IsZero() && c.Expires.Before(time.Now())))
 }
 
-func stats(t *testing.T, site *atolltest.Site) store.Stats {
+// siteStats are the figures the dashboard shows.
+type siteStats struct{ Users, Sessions, CartItems int }
+
+func stats(t *testing.T, site *atolltest.Site) siteStats {
 	t.Helper()
 	st, err := site.Store.Stats(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st
+	shop, err := demo.From(site.Services)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := shop.Carts.Items(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return siteStats{Users: st.Users, Sessions: st.Sessions, CartItems: items}
 }
 
 func greetingFor(t *testing.T, site *atolltest.Site, sessionID string) string {
 	t.Helper()
-	r := site.Island(t, "user-greeting", "Cookie", fragments.SessionCookie+"="+sessionID)
+	r := site.Island(t, "user-greeting", "Cookie", store.SessionCookie+"="+sessionID)
 	return strings.TrimSpace(text(parse(t, r.Body)))
 }
 
 func cartFor(t *testing.T, site *atolltest.Site, sessionID string) string {
 	t.Helper()
-	r := site.Island(t, "cart-count", "Cookie", fragments.SessionCookie+"="+sessionID)
+	r := site.Island(t, "cart-count", "Cookie", store.SessionCookie+"="+sessionID)
 	return field(t, parse(t, r.Body), "cart-count")
 }
 
 func TestSignInAndOut(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	r := site.Post(t, "/actions/sign-in", url.Values{"name": {"  Ada Lovelace "}})
 	if r.Status != 200 || !strings.Contains(r.Header.Get("HX-Trigger"), "session-changed") || r.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("sign-in: %d, HX-Trigger %q, Cache-Control %q, %q", r.Status, r.Header.Get("HX-Trigger"), r.Header.Get("Cache-Control"), r.Body)
@@ -68,12 +81,12 @@ func TestSignInAndOut(t *testing.T) {
 	if got := greetingFor(t, site, c.Value); got != "Hello, Ada Lovelace!" {
 		t.Fatalf("greeting %q", got)
 	}
-	account := site.Island(t, "account", "Cookie", fragments.SessionCookie+"="+c.Value)
+	account := site.Island(t, "account", "Cookie", store.SessionCookie+"="+c.Value)
 	if field(t, parse(t, account.Body), "account-name") != "Ada Lovelace" {
 		t.Fatalf("account island: %q", account.Body)
 	}
 
-	out := site.Post(t, "/actions/sign-out", nil, "Cookie", fragments.SessionCookie+"="+c.Value)
+	out := site.Post(t, "/actions/sign-out", nil, "Cookie", store.SessionCookie+"="+c.Value)
 	gone := sessionCookie(out)
 	if out.Status != 200 || !cleared(gone) || !strings.Contains(out.Header.Get("HX-Trigger"), "session-changed") {
 		t.Fatalf("sign-out: %d, cookie %+v, HX-Trigger %q", out.Status, gone, out.Header.Get("HX-Trigger"))
@@ -97,7 +110,7 @@ func TestSecureCookieOnlyBehindATrustedTLSProxy(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			site := atolltest.Start(t, atolltest.WithConfig(func(c *config.Config) { c.TrustedProxies = tc.trusted }))
+			site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.TrustedProxies = tc.trusted }))
 			r := site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}, "X-Forwarded-Proto", "https")
 			if c := sessionCookie(r); c == nil || c.Secure != tc.secure {
 				t.Fatalf("cookie %+v, want Secure=%v", c, tc.secure)
@@ -107,7 +120,7 @@ func TestSecureCookieOnlyBehindATrustedTLSProxy(t *testing.T) {
 }
 
 func TestAddToCart(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	first := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"2"}})
 	c := sessionCookie(first)
 	if first.Status != 200 || c == nil || first.Header.Get("HX-Trigger") != "cart-updated" {
@@ -116,15 +129,15 @@ func TestAddToCart(t *testing.T) {
 	if got := cartFor(t, site, c.Value); got != "2" {
 		t.Fatalf("cart count %q, want 2", got)
 	}
-	second := site.Post(t, "/actions/cart/add", url.Values{"product": {"lagoon-tee"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	second := site.Post(t, "/actions/cart/add", url.Values{"product": {"lagoon-tee"}}, "Cookie", store.SessionCookie+"="+c.Value)
 	if second.Status != 200 || sessionCookie(second) != nil || !strings.Contains(second.Body, "3 in your cart") {
 		t.Fatalf("second add: %d, cookie %v, %q", second.Status, sessionCookie(second), second.Body)
 	}
-	if st := stats(t, site); st != (store.Stats{Users: 0, Sessions: 1, CartItems: 3}) {
+	if st := stats(t, site); st != (siteStats{Users: 0, Sessions: 1, CartItems: 3}) {
 		t.Fatalf("store %+v", st)
 	}
 	// Signing in keeps the guest's cart and replaces the guest session.
-	in := site.Post(t, "/actions/sign-in", url.Values{"name": {"Grace"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	in := site.Post(t, "/actions/sign-in", url.Values{"name": {"Grace"}}, "Cookie", store.SessionCookie+"="+c.Value)
 	user := sessionCookie(in)
 	if user == nil || user.Value == c.Value {
 		t.Fatalf("sign-in kept the guest's session id")
@@ -141,10 +154,10 @@ func TestAddToCart(t *testing.T) {
 // the answer, and that nothing was written.
 func TestActionBadInput(t *testing.T) {
 	clk := atolltest.NewClock(time.Now())
-	site := atolltest.Start(t, atolltest.WithClock(clk.Now))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(clk.Now))
 	signed := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
 	expiring := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Old"}}))
-	cookie := func(id string) []string { return []string{"Cookie", fragments.SessionCookie + "=" + id} }
+	cookie := func(id string) []string { return []string{"Cookie", store.SessionCookie + "=" + id} }
 	cases := []struct {
 		name    string
 		path    string
@@ -209,26 +222,26 @@ func TestActionBadInput(t *testing.T) {
 }
 
 func TestCartLineCannotPassItsLimit(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	c := sessionCookie(site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"9"}}))
 	for range 9 {
-		site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"10"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+		site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"10"}}, "Cookie", store.SessionCookie+"="+c.Value)
 	}
 	if got := cartFor(t, site, c.Value); got != "99" {
 		t.Fatalf("cart %q, want 99", got)
 	}
-	r := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	r := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}}, "Cookie", store.SessionCookie+"="+c.Value)
 	if r.Status != 422 || cartFor(t, site, c.Value) != "99" {
 		t.Fatalf("the 100th mug: %d, cart %s", r.Status, cartFor(t, site, c.Value))
 	}
 }
 
 func TestPagesNeverSetCookiesAndStayTheSameForEveryone(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	anon := site.Get(t, "/products")
 	c := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
 	for _, path := range []string{"/", "/products", "/about", "/many-batched", "/regenerated", "/dashboard", "/no-such-page"} {
-		r := site.Get(t, path, "Cookie", fragments.SessionCookie+"="+c.Value)
+		r := site.Get(t, path, "Cookie", store.SessionCookie+"="+c.Value)
 		if len(r.Header.Values("Set-Cookie")) > 0 {
 			t.Errorf("%s set a cookie: %q", path, r.Header.Values("Set-Cookie"))
 		}
@@ -236,7 +249,7 @@ func TestPagesNeverSetCookiesAndStayTheSameForEveryone(t *testing.T) {
 			t.Errorf("%s holds the signed-in user's name: pages must not be personal", path)
 		}
 	}
-	signedIn := site.Get(t, "/products", "Cookie", fragments.SessionCookie+"="+c.Value)
+	signedIn := site.Get(t, "/products", "Cookie", store.SessionCookie+"="+c.Value)
 	if signedIn.Body != anon.Body || signedIn.Header.Get("ETag") != anon.Header.Get("ETag") {
 		t.Fatal("a signed-in visitor got other page bytes than a guest")
 	}
@@ -246,12 +259,12 @@ func TestStateSurvivesARestart(t *testing.T) {
 	db := t.TempDir() + "/atoll.db"
 	keys := testConfig().Keys
 	opts := []atolltest.Option{atolltest.WithDB(db), atolltest.WithConfig(func(c *config.Config) { c.Keys = keys })}
-	first := atolltest.Start(t, opts...)
+	first := atolltest.Start(t, atoll.Demo(), opts...)
 	c := sessionCookie(first.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
-	first.Post(t, "/actions/cart/add", url.Values{"product": {"tide-stickers"}, "qty": {"4"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	first.Post(t, "/actions/cart/add", url.Values{"product": {"tide-stickers"}, "qty": {"4"}}, "Cookie", store.SessionCookie+"="+c.Value)
 	first.Stop()
 
-	second := atolltest.Start(t, opts...)
+	second := atolltest.Start(t, atoll.Demo(), opts...)
 	if got := greetingFor(t, second, c.Value); got != "Hello, Ada!" {
 		t.Fatalf("after a restart the greeting is %q", got)
 	}
@@ -261,9 +274,9 @@ func TestStateSurvivesARestart(t *testing.T) {
 }
 
 func TestDashboardShowsLiveFigures(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	c := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
-	site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"3"}}, "Cookie", fragments.SessionCookie+"="+c.Value)
+	site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"3"}}, "Cookie", store.SessionCookie+"="+c.Value)
 	site.Post(t, "/actions/cart/add", url.Values{"product": {"lagoon-tee"}})
 	for range 3 {
 		site.Island(t, "server-info")

@@ -1,14 +1,16 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
-	"atoll/atolltest"
-	"atoll/internal/seal"
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/internal/seal"
 )
 
 // badCase is one request that must get a clear answer, and what must and
@@ -37,7 +39,7 @@ func sealWith(t *testing.T, key []byte, purpose string, v any) string {
 
 // TestBadInput walks the bad-input table of DESIGN.md.
 func TestBadInput(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	key := site.Config.Keys[0]
 	foreign, _ := seal.ParseKeys(seal.GenerateKey())
 	good := sealWith(t, key, "island:latency", map[string]string{"n": "1", "ms": "1"})
@@ -176,7 +178,7 @@ func logLine(t *testing.T, site *atolltest.Site, id string) string {
 }
 
 func TestIslandAnswersTheSameWhateverTheHeaders(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	path := site.IslandURL(t, "latency", map[string]string{"n": "7", "ms": "0"})
 	plain := site.Get(t, path)
 	htmx := site.Get(t, path, "HX-Request", "true", "HX-Current-URL", "http://elsewhere.example/x", "Accept", "text/html, text/event-stream")

@@ -1,13 +1,15 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
 
-	"atoll/atolltest"
-	"atoll/config"
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/config"
 )
 
 // sseMessages splits a text/event-stream body into the data of its
@@ -34,7 +36,7 @@ func TestBatchStreamDeliversEveryIslandAndContainsFailures(t *testing.T) {
 	files := siteFiles(t)
 	files["pages/mixed.html"] = &fstest.MapFile{Data: []byte("{{/*\nislands: batch\n*/}}\n" +
 		`{{ island "server-info" }}{{ island "fault-error" }}{{ island "latency" (props "n" 3 "ms" 30) }}{{ island "fault-panic" }}{{ island "ticker" visible }}`)}
-	site := atolltest.Start(t, atolltest.WithFiles(files))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithFiles(files))
 	page := site.Get(t, "/mixed")
 	m := batchURL.FindStringSubmatch(page.Body)
 	if m == nil {
@@ -88,9 +90,9 @@ func TestSealedURLsWorkAcrossReplicas(t *testing.T) {
 	withKey := func(keys [][]byte) atolltest.Option {
 		return atolltest.WithConfig(func(c *config.Config) { c.Keys = keys })
 	}
-	a := atolltest.Start(t, withKey(shared))
-	b := atolltest.Start(t, withKey(shared))
-	other := atolltest.Start(t)
+	a := atolltest.Start(t, atoll.Demo(), withKey(shared))
+	b := atolltest.Start(t, atoll.Demo(), withKey(shared))
+	other := atolltest.Start(t, atoll.Demo())
 
 	page := a.Get(t, "/many-batched")
 	m := batchURL.FindStringSubmatch(page.Body)

@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"fmt"
+	"github.com/atollhq/atoll"
 	"io"
 	"io/fs"
 	"strings"
@@ -14,8 +15,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
-	"atoll/internal/floor"
-	"atoll/internal/server"
+	"github.com/atollhq/atoll/internal/floor"
+	"github.com/atollhq/atoll/server"
 )
 
 // The benchmarks come in pairs: Name/atoll drives the real server's
@@ -27,9 +28,9 @@ import (
 
 func atollHandler(b *testing.B, files ...fs.FS) fasthttp.RequestHandler {
 	b.Helper()
-	o := server.Options{Config: testConfig(), Log: zerolog.New(io.Discard), Store: testStore(b)}
+	o := server.Options{Config: testConfig(), Log: zerolog.New(io.Discard), Store: testStore(b), Site: atoll.Demo()}
 	if len(files) > 0 {
-		o.Files = files[0]
+		o.Site.Files = files[0]
 	}
 	srv, err := server.New(o)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"atoll/internal/seal"
+	"github.com/atollhq/atoll/internal/seal"
 )
 
 var (
@@ -35,7 +35,7 @@ func serverBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "server")
-		out, err := exec.Command("go", "build", "-o", binPath, "atoll/cmd/server").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/atollhq/atoll/cmd/server").CombinedOutput()
 		if err != nil {
 			buildErr = errors.New(string(out))
 		}

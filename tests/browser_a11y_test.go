@@ -14,8 +14,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"atoll"
-	"atoll/atolltest"
+	"github.com/atollhq/atoll"
+	"github.com/atollhq/atoll/atolltest"
 )
 
 // axePath is the axe-core build the accessibility test injects: the npm
@@ -84,7 +84,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	if err != nil {
 		t.Fatalf("axe-core is not installed (run `npm ci` or `make assets`): %v", err)
 	}
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	routes := siteRoutes(t, site)
 	pagesCovered(t, routes)
 	urls := append(routes, "/no-such-page") // the 404 page

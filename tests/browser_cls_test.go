@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"context"
 	"fmt"
 	"math"
@@ -12,7 +14,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"atoll/atolltest"
+	"github.com/atollhq/atoll/atolltest"
 )
 
 // maxCLS is the most Cumulative Layout Shift a page may show while its
@@ -87,7 +89,7 @@ type layoutShift struct {
 }
 
 func TestBrowserNoLayoutShift(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	// On a real network the islands arrive after the first paint; on
 	// loopback most would beat it and hide any jump. Holding every island

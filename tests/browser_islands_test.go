@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"context"
 	"slices"
 	"strings"
@@ -11,7 +13,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"atoll/atolltest"
+	"github.com/atollhq/atoll/atolltest"
 )
 
 // waitFor polls a JavaScript condition in the page until it is true, up
@@ -42,7 +44,7 @@ func openHome(t *testing.T, ctx context.Context, site *atolltest.Site) {
 }
 
 func TestBrowserVisibleIslandLoadsWhenScrolledAndThenPolls(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ctx, msgs := browser(t)
 	openHome(t, ctx, site)
 	if n := site.Requests("/_islands/ticker"); n != 0 {
@@ -62,7 +64,7 @@ func TestBrowserVisibleIslandLoadsWhenScrolledAndThenPolls(t *testing.T) {
 }
 
 func TestBrowserEventRefreshesAnIsland(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ctx, msgs := browser(t)
 	openHome(t, ctx, site)
 	before := eval[string](t, ctx, `document.querySelector('[data-field="token"]').textContent`)
@@ -82,7 +84,7 @@ func TestBrowserEventRefreshesAnIsland(t *testing.T) {
 }
 
 func TestBrowserFaultsShowErrorStatesWithRetry(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/faults")); err != nil {
 		t.Fatal(err)
@@ -110,7 +112,7 @@ func TestBrowserFaultsShowErrorStatesWithRetry(t *testing.T) {
 }
 
 func TestBrowserNetworkFailureShowsErrorStateNotSkeleton(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	openHome(t, ctx, site)
 	site.Stop()
@@ -173,7 +175,7 @@ func loadMany(t *testing.T, site *atolltest.Site, path string) (requests, tileRe
 }
 
 func TestBrowserBatchStreamsIslandsInOneRequest(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	sepReq, sepTiles, sepTime, _ := loadMany(t, site, "/many")
 	batReq, batTiles, batTime, order := loadMany(t, site, "/many-batched")
 	t.Logf("/many: %d island requests (%d for tiles), all tiles in %.0f ms; /many-batched: %d request, all tiles in %.0f ms; arrival order %v",
@@ -199,7 +201,7 @@ func TestBrowserBatchStreamsIslandsInOneRequest(t *testing.T) {
 }
 
 func TestBrowserBatchFallsBackWhenTheStreamIsBroken(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	// Block the batch request: the stream never arrives, so every batched
 	// placeholder must fetch itself.
@@ -227,7 +229,7 @@ func TestBrowserBatchFallsBackWhenTheStreamIsBroken(t *testing.T) {
 }
 
 func TestBrowserBoostedNavigationLoadsTheNewPagesIslands(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ctx, msgs := browser(t)
 	openHome(t, ctx, site)
 	eval[bool](t, ctx, `window.__sameDocument = true`)
@@ -249,7 +251,7 @@ func jsString(s string) string {
 }
 
 func TestBrowserBoostedNavigationToABatchedPage(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ctx, msgs := browser(t)
 	openHome(t, ctx, site)
 	eval[bool](t, ctx, `window.__sameDocument = true`)

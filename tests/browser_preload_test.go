@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"context"
 	"strings"
 	"sync"
@@ -11,7 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/net/html"
 
-	"atoll/atolltest"
+	"github.com/atollhq/atoll/atolltest"
 )
 
 // islandTraffic follows, through the browser's network events, every
@@ -97,7 +99,7 @@ func loadTimeIslands(t *testing.T, body string) (want map[string]int, preloads [
 // again) would still fill the page, so the renders are counted on the
 // server, after every island request the browser started has finished.
 func TestBrowserPreloadedIslandsRenderOncePerView(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	for _, tc := range []struct {
 		path     string
 		requests int // island requests the server sees per view
@@ -157,7 +159,7 @@ func TestBrowserPreloadedIslandsRenderOncePerView(t *testing.T) {
 
 // A lazy island is never preloaded: it may never scroll into view.
 func TestLazyIslandsAreNotPreloaded(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	doc := parse(t, site.Get(t, "/").Body)
 	lazy := findAll(doc, func(n *html.Node) bool { trig, _ := attr(n, "hx-trigger"); return trig == "revealed" })
 	if len(lazy) == 0 {

@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"context"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
-	"atoll/atolltest"
+	"github.com/atollhq/atoll/atolltest"
 )
 
 // isolated opens a tab in a fresh browser context of the same browser:
@@ -69,7 +71,7 @@ func addToCart(t *testing.T, ctx context.Context, site *atolltest.Site, product,
 }
 
 func TestBrowserTwoVisitorsSignInAndShop(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ada, msgs := browser(t)
 	bob := isolated(t, ada)
 
@@ -95,7 +97,7 @@ func TestBrowserTwoVisitorsSignInAndShop(t *testing.T) {
 }
 
 func TestBrowserFormNetworkErrorStaysInTheForm(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/")); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"context"
 	"os/exec"
 	"strings"
@@ -9,8 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"atoll/atolltest"
-	"atoll/config"
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/config"
 )
 
 // browser starts headless Debian chromium for one test and returns its
@@ -89,7 +91,7 @@ func TestBrowserIslandsReplaceTheirFallbacks(t *testing.T) {
 }
 
 func islandsReplaceTheirFallbacks(t *testing.T, base string) {
-	site := atolltest.Start(t, atolltest.WithConfig(func(c *config.Config) { c.BasePath = base }))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.BasePath = base }))
 	ctx, msgs := browser(t)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(site.URL+base+"/"),

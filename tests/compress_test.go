@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"bytes"
 	"compress/gzip"
 	"io"
@@ -10,7 +12,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
-	"atoll/atolltest"
+	"github.com/atollhq/atoll/atolltest"
 )
 
 func decode(t *testing.T, r *atolltest.Response) string {
@@ -37,7 +39,7 @@ func decode(t *testing.T, r *atolltest.Response) string {
 }
 
 func TestStaticResponsesArePrecompressedPerEncoding(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	css, err := site.Server.AssetURL("css/site.css")
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +67,7 @@ func TestStaticResponsesArePrecompressedPerEncoding(t *testing.T) {
 }
 
 func TestIslandsAreCompressedOnlyAboveTheThreshold(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	small := site.Island(t, "user-greeting", "Accept-Encoding", "gzip")
 	if small.Header.Get("Content-Encoding") != "" {
 		t.Fatalf("a %d-byte island was compressed", len(small.Body))

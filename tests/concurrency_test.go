@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"context"
 	"fmt"
 	"io"
@@ -11,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"atoll/atolltest"
-	"atoll/config"
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/config"
 )
 
 // TestConcurrentPagesAndIslands sends several hundred page and island
@@ -23,7 +25,7 @@ import (
 func TestConcurrentPagesAndIslands(t *testing.T) {
 	for _, dev := range []bool{false, true} {
 		t.Run(fmt.Sprintf("dev=%v", dev), func(t *testing.T) {
-			site := atolltest.Start(t, atolltest.WithConfig(func(c *config.Config) {
+			site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) {
 				c.Dev = dev
 				c.Root = ".." // the repository, for dev mode's reads from disk
 			}))

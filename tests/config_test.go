@@ -1,13 +1,17 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+	"github.com/atollhq/atoll/demo"
+	"github.com/atollhq/atoll/server"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"atoll/config"
-	"atoll/internal/seal"
-	"atoll/internal/store"
+	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/internal/seal"
+	"github.com/atollhq/atoll/store"
 )
 
 // testConfig is config.Default with a fresh key, as a deployment sets one.
@@ -17,13 +21,21 @@ func testConfig() config.Config {
 	return c
 }
 
-// testStore opens a SQLite store in the test's temporary directory.
+// testStore opens a SQLite store with the demo's tables in the test's
+// temporary directory.
 func testStore(t testing.TB) *store.SQLite {
 	t.Helper()
-	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "atoll.db"), time.Now)
+	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "atoll.db"), time.Now, demo.Migrations...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// demoWith is the demo site serving files instead of its own.
+func demoWith(files fs.FS) server.Site {
+	site := atoll.Demo()
+	site.Files = files
+	return site
 }

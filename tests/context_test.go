@@ -1,14 +1,16 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"strings"
 	"testing"
 
-	"atoll/atolltest"
+	"github.com/atollhq/atoll/atolltest"
 )
 
 func TestIslandSeesItsPageAndDeclaredCookiesOnly(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	cases := []struct{ page, want string }{
 		{"%2Fabout", "/about"},
 		{"%2Fblog%2F..%2Fabout%3Fq%3D1", "/about"},

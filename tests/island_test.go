@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"context"
 	"net/http"
 	"strings"
@@ -10,13 +12,13 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
-	"atoll/atolltest"
-	"atoll/fragments"
-	"atoll/internal/store"
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/island"
+	"github.com/atollhq/atoll/store"
 )
 
 func TestServerInfoIsFreshOnEveryRequest(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	a := site.Island(t, "server-info")
 	b := site.Island(t, "server-info")
 	atolltest.ExpectIsland(t, a, http.StatusOK)
@@ -37,7 +39,7 @@ func TestServerInfoIsFreshOnEveryRequest(t *testing.T) {
 }
 
 func TestUserGreeting(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	ada, err := site.Store.SignIn(context.Background(), "Ada", "")
 	if err != nil {
 		t.Fatal(err)
@@ -52,10 +54,10 @@ func TestUserGreeting(t *testing.T) {
 		want   string
 	}{
 		{"no cookie greets a guest", "", "Hello, Guest!"},
-		{"a known session greets its user", fragments.SessionCookie + "=" + ada.ID, "Hello, Ada!"},
-		{"an unknown session greets a guest", fragments.SessionCookie + "=" + store.NewSessionID(), "Hello, Guest!"},
-		{"a malformed session greets a guest", fragments.SessionCookie + "=s-nobody", "Hello, Guest!"},
-		{"a name is escaped, never markup", fragments.SessionCookie + "=" + evil.ID, "Hello, <script>alert(1)</script>!"},
+		{"a known session greets its user", store.SessionCookie + "=" + ada.ID, "Hello, Ada!"},
+		{"an unknown session greets a guest", store.SessionCookie + "=" + store.NewSessionID(), "Hello, Guest!"},
+		{"a malformed session greets a guest", store.SessionCookie + "=s-nobody", "Hello, Guest!"},
+		{"a name is escaped, never markup", store.SessionCookie + "=" + evil.ID, "Hello, <script>alert(1)</script>!"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,8 +90,8 @@ var failsOnPurpose = map[string]int{"fault-error": 500, "fault-panic": 500, "fau
 // and checks that its fragment's root carries no load trigger, which
 // would make htmx fetch it again forever.
 func TestEveryRegisteredIslandRenders(t *testing.T) {
-	site := atolltest.Start(t)
-	names := fragments.Names()
+	site := atolltest.Start(t, atoll.Demo())
+	names := island.Names()
 	if len(names) < 2 {
 		t.Fatalf("registry holds %v, want the demo islands", names)
 	}
@@ -123,7 +125,7 @@ func TestEveryRegisteredIslandRenders(t *testing.T) {
 }
 
 func TestIslandRendersAreLogged(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	r := site.Island(t, "server-info")
 	id := r.Header.Get("X-Request-ID")
 	if len(id) != 36 {

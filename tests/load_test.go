@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"context"
 	"io"
 	"net/http"
@@ -11,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"atoll/atolltest"
-	"atoll/internal/loadgen"
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/internal/loadgen"
 )
 
 // loadTargets are a page, an island and a batch stream of site.
@@ -33,7 +35,7 @@ func loadTargets(t *testing.T, base string, get func(string) string) []loadgen.T
 // hard as 32 workers can for about ten seconds: every answer must be a
 // 200 with a full body.
 func TestLoadAtSaturation(t *testing.T) {
-	site := atolltest.Start(t, atolltest.WithLog(io.Discard))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithLog(io.Discard))
 	targets := loadTargets(t, site.URL, func(p string) string { return site.Get(t, p).Body })
 	for _, target := range targets {
 		res := loadgen.Run(context.Background(), loadgen.Config{Targets: []loadgen.Target{target}, Concurrency: 32,

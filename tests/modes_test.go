@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"bufio"
 	"net/http"
 	"net/url"
@@ -9,9 +11,9 @@ import (
 	"testing/fstest"
 	"time"
 
-	"atoll/atolltest"
-	"atoll/config"
-	"atoll/internal/server"
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/server"
 
 	"golang.org/x/net/html"
 
@@ -20,7 +22,7 @@ import (
 
 func TestRegeneratedPageServesStaleThenFresh(t *testing.T) {
 	clk := atolltest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	site := atolltest.Start(t, atolltest.WithClock(clk.Now))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(clk.Now))
 	first := site.Get(t, "/regenerated")
 	if first.Status != 200 || first.Header.Get("Cache-Control") != "public, max-age=0, s-maxage=10, stale-while-revalidate=10" {
 		t.Fatalf("status %d, Cache-Control %q", first.Status, first.Header.Get("Cache-Control"))
@@ -60,7 +62,7 @@ func TestSSRPageIsRenderedPerRequest(t *testing.T) {
 	clk := atolltest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	files := siteFiles(t)
 	files["pages/live.html"] = &fstest.MapFile{Data: []byte("{{/*\nrender: ssr\n*/}}\n<p data-field=\"rendered\">{{ .RenderTime }}</p>{{ island \"server-info\" }}")}
-	srv, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Files: files, Now: clk.Now})
+	srv, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Site: demoWith(files), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestSSRPageIsRenderedPerRequest(t *testing.T) {
 }
 
 func TestBasePath(t *testing.T) {
-	site := atolltest.Start(t, atolltest.WithConfig(func(c *config.Config) { c.BasePath = "/shop" }))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.BasePath = "/shop" }))
 	home := site.Get(t, "/shop/")
 	atolltest.ExpectPage(t, home, 24*time.Hour)
 	doc := parse(t, home.Body)

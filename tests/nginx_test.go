@@ -1,6 +1,9 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+	"github.com/atollhq/atoll/store"
+
 	"context"
 	"fmt"
 	"io"
@@ -15,8 +18,7 @@ import (
 	"text/template"
 	"time"
 
-	"atoll/atolltest"
-	"atoll/fragments"
+	"github.com/atollhq/atoll/atolltest"
 )
 
 // nginxFront starts nginx with testdata/nginx.conf.tmpl in front of the
@@ -117,7 +119,7 @@ func via(t *testing.T, c *http.Client, method, u string, form url.Values, header
 }
 
 func TestCachingContractBehindNginx(t *testing.T) {
-	site := atolltest.Start(t, atolltest.WithLog(io.Discard))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithLog(io.Discard))
 	front := nginxFront(t, site)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true}}
 
@@ -167,7 +169,7 @@ func TestCachingContractBehindNginx(t *testing.T) {
 			if in.status != 200 || c == "" {
 				t.Fatalf("sign-in through nginx: %d, cookie %q", in.status, c)
 			}
-			u := &user{name: name, cart: fmt.Sprint(i + 2), cookie: fragments.SessionCookie + "=" + c}
+			u := &user{name: name, cart: fmt.Sprint(i + 2), cookie: store.SessionCookie + "=" + c}
 			if r := via(t, client, "POST", front+"/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {u.cart}}, "Cookie", u.cookie); r.status != 200 {
 				t.Fatalf("add to cart through nginx: %d %q", r.status, r.body)
 			}
@@ -213,13 +215,13 @@ func TestCachingContractBehindNginx(t *testing.T) {
 		}
 		check("")
 		c := setCookie(via(t, client, "POST", front+"/actions/sign-in", url.Values{"name": {"Cy"}}).header)
-		check(fragments.SessionCookie + "=" + c)
+		check(store.SessionCookie + "=" + c)
 	})
 }
 
 func setCookie(h http.Header) string {
 	for _, line := range h.Values("Set-Cookie") {
-		if c, err := http.ParseSetCookie(line); err == nil && c.Name == fragments.SessionCookie {
+		if c, err := http.ParseSetCookie(line); err == nil && c.Name == store.SessionCookie {
 			return c.Value
 		}
 	}

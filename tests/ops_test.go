@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"github.com/atollhq/atoll"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,13 +11,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
-	"atoll/atolltest"
-	"atoll/internal/server"
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/server"
 )
 
 func TestHealthAndMetrics(t *testing.T) {
 	clk := atolltest.NewClock(time.Now())
-	site := atolltest.Start(t, atolltest.WithClock(clk.Now))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(clk.Now))
 	for _, p := range []string{"/livez", "/readyz"} {
 		if r := site.Get(t, p); r.Status != 200 || r.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("%s: %d", p, r.Status)
@@ -56,7 +57,7 @@ func TestHealthAndMetrics(t *testing.T) {
 }
 
 func TestRequestIDs(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	mine := uuid.NewString()
 	r := site.Island(t, "server-info", "X-Request-ID", mine)
 	if r.Header.Get("X-Request-ID") != mine {
@@ -91,7 +92,7 @@ func TestRequestIDs(t *testing.T) {
 }
 
 func TestReadyzDrainsOnShutdown(t *testing.T) {
-	srv, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t)})
+	srv, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Site: atoll.Demo()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/atollhq/atoll"
+
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
@@ -10,13 +12,13 @@ import (
 
 	"golang.org/x/net/html"
 
-	"atoll/atolltest"
-	"atoll/config"
-	"atoll/fragments"
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/island"
 )
 
 func TestHomePageIsStaticAndCacheable(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	r := site.Get(t, "/")
 	atolltest.ExpectPage(t, r, 24*time.Hour)
 
@@ -68,7 +70,7 @@ func TestHomePageIsStaticAndCacheable(t *testing.T) {
 	if !strings.Contains(r.Body, `<p class="greeting">Hello, <span class="skeleton w-6"></span>!</p>`) {
 		t.Errorf("the greeting placeholder lacks the page's own fallback")
 	}
-	si, _ := fragments.Lookup("server-info")
+	si, _ := island.Lookup("server-info")
 	if !strings.Contains(r.Body, string(si.Fallback)) {
 		t.Errorf("the server-info placeholder lacks the island's default fallback")
 	}
@@ -82,7 +84,7 @@ func TestHomePageIsStaticAndCacheable(t *testing.T) {
 // files inlined whole, each allowed by its hash in the CSP (no
 // 'unsafe-inline'); no style attributes and no inline event handlers.
 func TestPagesInlineOnlyHashedFiles(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	hash := func(s string) string {
 		sum := sha256.Sum256([]byte(s))
 		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
@@ -136,7 +138,7 @@ func TestPagesInlineOnlyHashedFiles(t *testing.T) {
 }
 
 func TestPageRevalidationAndHead(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	first := site.Get(t, "/about")
 	atolltest.ExpectPage(t, first, 24*time.Hour)
 	etag := first.Header.Get("ETag")
@@ -159,7 +161,7 @@ func TestPageRevalidationAndHead(t *testing.T) {
 
 func TestBuildTimestampIsFixedUntilRestart(t *testing.T) {
 	built := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	site := atolltest.Start(t, atolltest.WithClock(func() time.Time { return built }))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(func() time.Time { return built }))
 	a := field(t, parse(t, site.Get(t, "/").Body), "build")
 	b := field(t, parse(t, site.Get(t, "/").Body), "build")
 	if a != "2025-01-01 · 00:00:00" || a != b {
@@ -168,7 +170,7 @@ func TestBuildTimestampIsFixedUntilRestart(t *testing.T) {
 }
 
 func TestPageMaxAgeIsConfigurable(t *testing.T) {
-	site := atolltest.Start(t, atolltest.WithConfig(func(c *config.Config) { c.PageMaxAge = 7 * 24 * time.Hour }))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.PageMaxAge = 7 * 24 * time.Hour }))
 	r := site.Get(t, "/")
 	atolltest.ExpectPage(t, r, 7*24*time.Hour)
 	if cc := r.Header.Get("Cache-Control"); cc != "public, max-age=604800" {
@@ -177,7 +179,7 @@ func TestPageMaxAgeIsConfigurable(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	for _, path := range []string{"/", "/_islands/server-info"} {
 		h := site.Get(t, path).Header
 		csp := h.Get("Content-Security-Policy")
@@ -196,7 +198,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestAssetsAreFingerprintedAndImmutable(t *testing.T) {
-	site := atolltest.Start(t)
+	site := atolltest.Start(t, atoll.Demo())
 	doc := parse(t, site.Get(t, "/").Body)
 	// The page's one script is inlined: htmx, its SSE extension and Atoll's
 	// client, in that order; so is the stylesheet.

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"github.com/atollhq/atoll"
 	"io"
 	"net"
 	"net/http"
@@ -11,8 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"atoll/fragments"
-	"atoll/internal/server"
+	"github.com/atollhq/atoll/island"
+	"github.com/atollhq/atoll/server"
 )
 
 // gate holds a render of the test-gated island until the test releases it.
@@ -23,12 +24,12 @@ var currentGate atomic.Pointer[gate]
 // The test-gated island exists only in this test binary. With no gate set
 // it renders at once, so the registry-wide tests can render it too.
 func init() {
-	fragments.Register(fragments.Island{
+	island.Register(island.Island{
 		Name:     "test-gated",
 		Fallback: `<span class="skeleton"></span>`,
 		Template: `<p>released</p>`,
 		Timeout:  20 * time.Second,
-		Render: func(r *fragments.Request) (any, error) {
+		Render: func(r *island.Request) (any, error) {
 			if g := currentGate.Load(); g != nil {
 				close(g.started)
 				select {
@@ -44,7 +45,7 @@ func init() {
 
 func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	cfg := testConfig()
-	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop(), Store: testStore(t)})
+	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop(), Store: testStore(t), Site: atoll.Demo()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,21 +128,21 @@ func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 // cache lifetime and echoes its page and cookie, one that reads a cookie
 // it did not declare.
 func init() {
-	fragments.Register(fragments.Island{
+	island.Register(island.Island{
 		Name:         "test-context",
 		Fallback:     `<span class="skeleton"></span>`,
 		Template:     `<p data-field="page">{{.Page}}</p><p data-field="cookie">{{.Cookie}}</p>`,
 		Cookies:      []string{"flavour"},
 		CacheControl: "private, max-age=60",
-		Render: func(r *fragments.Request) (any, error) {
+		Render: func(r *island.Request) (any, error) {
 			return struct{ Page, Cookie string }{r.Page(), r.Cookie("flavour")}, nil
 		},
 	})
-	fragments.Register(fragments.Island{
+	island.Register(island.Island{
 		Name:     "test-large",
 		Fallback: `<span class="skeleton"></span>`,
 		Template: `<ul>{{range .}}<li>Row {{.}} of a long island list</li>{{end}}</ul>`,
-		Render: func(*fragments.Request) (any, error) {
+		Render: func(*island.Request) (any, error) {
 			rows := make([]int, 200)
 			for i := range rows {
 				rows[i] = i
@@ -149,10 +150,10 @@ func init() {
 			return rows, nil
 		},
 	})
-	fragments.Register(fragments.Island{
+	island.Register(island.Island{
 		Name:     "test-undeclared-cookie",
 		Fallback: `<span class="skeleton"></span>`,
 		Template: `<p>{{.}}</p>`,
-		Render:   func(r *fragments.Request) (any, error) { return r.Cookie("secret"), nil },
+		Render:   func(r *island.Request) (any, error) { return r.Cookie("secret"), nil },
 	})
 }

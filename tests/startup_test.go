@@ -9,7 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"atoll/internal/server"
+	"github.com/atollhq/atoll/server"
 )
 
 // siteFiles copies the repository's site files into memory so a test can
@@ -62,11 +62,11 @@ func TestStartupRefusesABrokenSite(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			files := siteFiles(t)
-			if _, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Files: files}); err != nil {
+			if _, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Site: demoWith(files)}); err != nil {
 				t.Fatalf("the unbroken copy does not start: %v", err)
 			}
 			tc.break_(files)
-			_, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Files: files})
+			_, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Site: demoWith(files)})
 			if err == nil {
 				t.Fatal("the server started")
 			}

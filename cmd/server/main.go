@@ -1,4 +1,4 @@
-// Command server runs the Atoll site server.
+// Command server runs the Atoll demo site.
 //
 //	server [-addr 127.0.0.1:8080]
 //	server -genkey      print a fresh key for ATOLL_KEYS
@@ -13,20 +13,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
-	"atoll/config"
-	"atoll/internal/seal"
-	"atoll/internal/server"
-	"atoll/internal/store"
+	"github.com/atollhq/atoll"
+	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/internal/seal"
+	"github.com/atollhq/atoll/server"
 )
 
 func main() {
@@ -82,42 +80,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		log.Warn().Msg("dev mode: templates are read from disk on every request and pages are not cached")
 	}
 
-	if cfg.DB == config.DefaultDB {
-		if err := os.MkdirAll(filepath.Dir(cfg.DB), 0o755); err != nil {
-			return fmt.Errorf("ATOLL_DB: %w", err)
-		}
-	}
-	st, err := store.OpenSQLite(cfg.DB, time.Now)
-	if err != nil {
-		return fmt.Errorf("ATOLL_DB=%s: %w", cfg.DB, err)
-	}
-	defer st.Close()
-
-	srv, err := server.New(server.Options{Config: cfg, Log: log, Store: st})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s (ATOLL_ADDR): %w", cfg.Addr, err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	go purgeHourly(ctx, st, log)
-
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info().Dur("deadline", cfg.ShutdownTimeout).Msg("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info().Msg("stopped")
-	return nil
+	app := &server.App{Config: cfg, Log: log, Site: atoll.Demo()}
+	return app.Run(ctx)
 }
 
 // isTerminal reports whether w is a terminal, where colours help.
@@ -128,23 +92,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// purgeHourly deletes expired sessions and their carts every hour until
-// ctx ends; the store also purges when it opens.
-func purgeHourly(ctx context.Context, st *store.SQLite, log zerolog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := st.PurgeExpired(ctx); err != nil {
-				log.Error().Err(err).Msg("purge expired sessions")
-			} else if n > 0 {
-				log.Info().Int64("sessions", n).Msg("purged expired sessions")
-			}
-		}
-	}
 }

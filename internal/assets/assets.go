@@ -19,8 +19,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"atoll/internal/compress"
-	"atoll/internal/httpcache"
+	"github.com/atollhq/atoll/internal/compress"
+	"github.com/atollhq/atoll/internal/httpcache"
 )
 
 // Prefix is the URL path under which assets are served, after the site's

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"atoll/internal/server"
+	"github.com/atollhq/atoll/server"
 )
 
 // RequestID stands in for the per-request id Atoll echoes: the same

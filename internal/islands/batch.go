@@ -12,7 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"atoll/internal/requestid"
+	"github.com/atollhq/atoll/internal/requestid"
 )
 
 // MaxBatch is the most islands one batch stream renders.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"atoll/internal/compress"
+	"github.com/atollhq/atoll/internal/compress"
 )
 
 // Locals keys under which the handlers leave the island's name, render

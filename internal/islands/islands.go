@@ -1,4 +1,4 @@
-// Package islands turns registered fragments into two things: the
+// Package islands turns registered islands into two things: the
 // placeholder a page carries, and the endpoints that render islands per
 // request, one at a time or many in one stream, under a deadline, with
 // panics and errors contained.
@@ -25,8 +25,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 
-	"atoll/fragments"
-	"atoll/internal/seal"
+	"github.com/atollhq/atoll/island"
+	"github.com/atollhq/atoll/internal/seal"
 )
 
 // Path is the island endpoint's path under the site's base path; an
@@ -41,8 +41,10 @@ const MaxURL = 2048
 type Options struct {
 	// Timeout is the deadline of an island that does not set its own.
 	Timeout time.Duration
-	// Deps are handed to every island's Render.
-	Deps fragments.Deps
+	// Sessions look up the session cookie for island.Request.Session.
+	Sessions island.Sessions
+	// Services are the site's, handed to every island's Render.
+	Services any
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	Log zerolog.Logger
@@ -55,8 +57,8 @@ type Options struct {
 	Observe func(island string, outcome Outcome, took time.Duration)
 }
 
-type island struct {
-	fragments.Island
+type registered struct {
+	island.Island
 	tmpl    *template.Template
 	timeout time.Duration
 	cache   string
@@ -76,7 +78,7 @@ type island struct {
 
 // Engine renders registered islands.
 type Engine struct {
-	islands map[string]*island
+	islands map[string]*registered
 	opts    Options
 	stats   renderStats
 	workers workers
@@ -94,10 +96,10 @@ func New(opts Options) (*Engine, error) {
 	if opts.Keys == nil {
 		return nil, errors.New("islands: no keys to seal props with")
 	}
-	e := &Engine{islands: map[string]*island{}, opts: opts, workers: workers{jobs: make(chan *renderJob)}}
+	e := &Engine{islands: map[string]*registered{}, opts: opts, workers: workers{jobs: make(chan *renderJob)}}
 	e.jobs.New = func() any { return &renderJob{done: make(chan renderResult, 1)} }
-	for _, name := range fragments.Names() {
-		fi, err := fragments.Lookup(name)
+	for _, name := range island.Names() {
+		fi, err := island.Lookup(name)
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +111,7 @@ func New(opts Options) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		is := &island{Island: fi, tmpl: t, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name}), name: name}
+		is := &registered{Island: fi, tmpl: t, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name}), name: name}
 		if is.timeout == 0 {
 			is.timeout = opts.Timeout
 		}
@@ -122,7 +124,7 @@ func New(opts Options) (*Engine, error) {
 // Cache-Control header. A public lifetime for an island that reads
 // cookies is refused: a shared cache would hand one visitor's island to
 // another.
-func cacheControl(fi fragments.Island) (string, error) {
+func cacheControl(fi island.Island) (string, error) {
 	switch {
 	case fi.CacheControl == "":
 		return "no-store", nil
@@ -238,8 +240,8 @@ func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]stri
 	}()
 	ctx, cancel := context.WithTimeout(parent, is.timeout)
 	defer cancel()
-	req := fragments.NewRequest(ctx, fragments.RequestInit{Island: is.Island, Now: e.opts.Now(), Page: s.Page,
-		Props: s.Props, Cookies: cookies, Deps: e.opts.Deps})
+	req := island.NewRequest(ctx, island.RequestInit{Island: is.Island, Now: e.opts.Now(), Page: s.Page,
+		Props: s.Props, Cookies: cookies, Base: e.opts.Base, Sessions: e.opts.Sessions, Services: e.opts.Services})
 	open := is.open
 	if s.Every > 0 || len(s.On) > 0 {
 		open = e.openTag(s)
@@ -276,9 +278,9 @@ func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]stri
 // engine's pool and returns it there once it has the job's result; a job
 // whose render outlived its deadline is never reused.
 type renderJob struct {
-	is   *island
+	is   *registered
 	spec *Spec
-	req  *fragments.Request
+	req  *island.Request
 	open string
 	done chan renderResult // buffered: the worker never waits for Render
 }

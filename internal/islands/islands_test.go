@@ -13,8 +13,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"atoll/fragments"
-	"atoll/internal/seal"
+	"github.com/atollhq/atoll/island"
+	"github.com/atollhq/atoll/internal/seal"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -147,15 +147,15 @@ func TestSamePath(t *testing.T) {
 func TestCacheControlDeclarations(t *testing.T) {
 	cases := []struct {
 		name    string
-		island  fragments.Island
+		island  island.Island
 		want    string
 		wantErr string
 	}{
-		{"no declaration is no-store", fragments.Island{Name: "a"}, "no-store", ""},
-		{"a private lifetime is kept", fragments.Island{Name: "a", CacheControl: "private, max-age=60", Cookies: []string{"s"}}, "private, max-age=60", ""},
-		{"a public lifetime without cookies is kept", fragments.Island{Name: "a", CacheControl: "public, max-age=60"}, "public, max-age=60", ""},
-		{"a public lifetime with cookies stops startup", fragments.Island{Name: "a", CacheControl: "public, max-age=60", Cookies: []string{"s"}}, "", "reads cookies"},
-		{"anything else stops startup", fragments.Island{Name: "a", CacheControl: "max-age=60, public"}, "", "want empty"},
+		{"no declaration is no-store", island.Island{Name: "a"}, "no-store", ""},
+		{"a private lifetime is kept", island.Island{Name: "a", CacheControl: "private, max-age=60", Cookies: []string{"s"}}, "private, max-age=60", ""},
+		{"a public lifetime without cookies is kept", island.Island{Name: "a", CacheControl: "public, max-age=60"}, "public, max-age=60", ""},
+		{"a public lifetime with cookies stops startup", island.Island{Name: "a", CacheControl: "public, max-age=60", Cookies: []string{"s"}}, "", "reads cookies"},
+		{"anything else stops startup", island.Island{Name: "a", CacheControl: "max-age=60, public"}, "", "want empty"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

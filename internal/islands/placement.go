@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"atoll/fragments"
+	"github.com/atollhq/atoll/island"
 )
 
 // Placement is how a page places one island.
@@ -53,7 +53,7 @@ func checkRefresh(every time.Duration, on []string) error {
 func (e *Engine) Placeholder(p *Placement) (template.HTML, error) {
 	is, ok := e.islands[p.Name]
 	if !ok {
-		return "", fmt.Errorf("island %q is not registered (registered: %s)", p.Name, strings.Join(fragments.Names(), ", "))
+		return "", fmt.Errorf("island %q is not registered (registered: %s)", p.Name, strings.Join(island.Names(), ", "))
 	}
 	if err := checkRefresh(p.Every, p.On); err != nil {
 		return "", fmt.Errorf("island %q: %w", p.Name, err)

@@ -39,7 +39,7 @@ import (
 
 	"github.com/gofiber/template/html/v2"
 
-	"atoll/internal/compress"
+	"github.com/atollhq/atoll/internal/compress"
 )
 
 // Mode is how a page is rendered.

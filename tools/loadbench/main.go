@@ -40,10 +40,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
-	"atoll/internal/floor"
-	"atoll/internal/loadgen"
-	"atoll/internal/localsite"
-	atollserver "atoll/internal/server"
+	"github.com/atollhq/atoll/internal/floor"
+	"github.com/atollhq/atoll/internal/loadgen"
+	"github.com/atollhq/atoll/internal/localsite"
+	atollserver "github.com/atollhq/atoll/server"
 )
 
 const (

@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
-	"atoll/internal/localsite"
+	"github.com/atollhq/atoll/internal/localsite"
 )
 
 func main() {

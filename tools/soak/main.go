@@ -21,8 +21,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
-	"atoll/internal/loadgen"
-	"atoll/internal/localsite"
+	"github.com/atollhq/atoll/internal/loadgen"
+	"github.com/atollhq/atoll/internal/localsite"
 )
 
 func main() {

@@ -1,13 +1,12 @@
-// Package catalog lists the demo shop's products. They are fixed in code:
-// the products page is static and rendered once.
-package catalog
+package demo
 
 // Product is one thing the demo shop sells.
 type Product struct {
 	ID, Name, Blurb, Price string
 }
 
-// Products are the shop's products, in display order.
+// Products are the demo shop's products in display order, fixed in code:
+// the products page is static and rendered once.
 var Products = []Product{
 	{ID: "reef-mug", Name: "Reef mug", Blurb: "Stoneware, holds a long build.", Price: "€14"},
 	{ID: "lagoon-tee", Name: "Lagoon tee", Blurb: "Organic cotton, island blue.", Price: "€22"},

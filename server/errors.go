@@ -9,9 +9,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"atoll/internal/actions"
-	"atoll/internal/httpcache"
-	"atoll/internal/islands"
+	"github.com/atollhq/atoll/action"
+	"github.com/atollhq/atoll/internal/httpcache"
+	"github.com/atollhq/atoll/internal/islands"
 )
 
 // handleError is the one place that turns an error into a response. Island
@@ -27,7 +27,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if errors.As(err, &fe) {
 		status = fe.Code
 	}
-	var prob *actions.Problem
+	var prob *action.Problem
 	if errors.As(err, &prob) || strings.HasPrefix(c.Path(), s.cfg.BasePath+"/actions/") {
 		msg := "Something went wrong. Please try again."
 		switch {

@@ -1,4 +1,4 @@
-package market
+package demo
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 
 func TestQuotesWalkAndStayPositive(t *testing.T) {
 	at := time.Date(2026, 1, 1, 9, 30, 0, 0, time.UTC)
-	m := New(func() time.Time { return at }, 7, map[string]float64{"ATL": 0.02})
+	m := NewMarket(func() time.Time { return at }, 7, map[string]float64{"ATL": 0.02})
 	prev := 0.02
 	for i := range 500 {
 		q, ok := m.Quote("ATL")
@@ -22,9 +22,9 @@ func TestQuotesWalkAndStayPositive(t *testing.T) {
 	if _, ok := m.Quote("NOPE"); ok {
 		t.Fatal("an unknown symbol has a quote")
 	}
-	again := New(func() time.Time { return at }, 7, map[string]float64{"ATL": 0.02})
+	again := NewMarket(func() time.Time { return at }, 7, map[string]float64{"ATL": 0.02})
 	first, _ := again.Quote("ATL")
-	m2 := New(func() time.Time { return at }, 7, map[string]float64{"ATL": 0.02})
+	m2 := NewMarket(func() time.Time { return at }, 7, map[string]float64{"ATL": 0.02})
 	if second, _ := m2.Quote("ATL"); second.Price != first.Price {
 		t.Fatal("the same seed walked differently")
 	}

@@ -1,4 +1,4 @@
-package fragments
+package island
 
 import (
 	"slices"

@@ -1,48 +1,24 @@
-package fragments
+package island
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/atollhq/atoll/store"
 )
 
-// Sessions finds the user a session cookie belongs to. It is the island's
-// view of the store; ok is false for an unknown or expired session.
+// Sessions finds the session a cookie names; store.Store has this method.
 type Sessions interface {
-	UserName(ctx context.Context, sessionID string) (name string, ok bool, err error)
-}
-
-// Quote is one simulated share price.
-type Quote struct {
-	Symbol string
-	Price  float64
-	Change float64 // since the previous quote
-	At     time.Time
-}
-
-// Quotes gives the ticker its prices.
-type Quotes interface {
-	Quote(symbol string) (Quote, bool)
-}
-
-// Carts counts what a session's cart holds.
-type Carts interface {
-	CartCount(ctx context.Context, sessionID string) (int, error)
-}
-
-// Deps are the services an island may use, handed in by the server.
-type Deps struct {
-	Sessions Sessions
-	Quotes   Quotes
-	Carts    Carts
-	// BasePath is the site's base path, for links and form actions.
-	BasePath string
+	Session(ctx context.Context, id string) (store.Session, error)
 }
 
 // Request is what an island's Render sees of one request: its context
 // (cancelled at the island's deadline), the time, the page the island sits
-// on, its opened props, the cookies it declared and the server's services.
+// on, its opened props, the cookies it declared, the visitor's session and
+// the site's services.
 // Nothing in it points into Fiber's buffers, so it is safe to use from any
 // goroutine.
 type Request struct {
@@ -52,8 +28,10 @@ type Request struct {
 	page    string
 	props   map[string]string
 	cookies map[string]string
-	allowed []string
-	Deps
+	allowed  []string
+	base     string
+	sessions Sessions
+	services any
 }
 
 // RequestInit holds what NewRequest needs; every string must already be a
@@ -64,13 +42,18 @@ type RequestInit struct {
 	Page    string
 	Props   map[string]string
 	Cookies map[string]string
-	Deps    Deps
+	// Base is the site's base path.
+	Base string
+	// Sessions looks up the session cookie.
+	Sessions Sessions
+	// Services are the site's, as its Open made them.
+	Services any
 }
 
 // NewRequest builds a Request.
 func NewRequest(ctx context.Context, in RequestInit) *Request {
 	return &Request{ctx: ctx, now: in.Now, island: in.Island.Name, page: in.Page, props: in.Props,
-		cookies: in.Cookies, allowed: in.Island.Cookies, Deps: in.Deps}
+		cookies: in.Cookies, allowed: in.Island.Cookies, base: in.Base, sessions: in.Sessions, services: in.Services}
 }
 
 // Context is cancelled when the island's deadline passes.
@@ -101,4 +84,31 @@ func (r *Request) Cookie(name string) string {
 		panic(fmt.Sprintf("island %q reads cookie %q without listing it in Island.Cookies", r.island, name))
 	}
 	return r.cookies[name]
+}
+
+// Base is the site's base path ("" at the root, or such as "/shop"), for
+// links and form actions.
+func (r *Request) Base() string { return r.base }
+
+// Services are what the site's Open made once the store was open, such
+// as its catalog and its own tables; the island asserts their type.
+func (r *Request) Services() any { return r.services }
+
+// Session returns the visitor's live session. Without a session cookie,
+// or with one that names no live session, it returns a zero Session
+// (Guest, no ID) and no error. The island must list
+// store.SessionCookie in Island.Cookies.
+func (r *Request) Session() (store.Session, error) {
+	id := r.Cookie(store.SessionCookie)
+	if id == "" || r.sessions == nil {
+		return store.Session{}, nil
+	}
+	sess, err := r.sessions.Session(r.ctx, id)
+	if errors.Is(err, store.ErrNoSession) {
+		return store.Session{}, nil
+	}
+	if err != nil {
+		return store.Session{}, fmt.Errorf("look up session: %w", err)
+	}
+	return sess, nil
 }

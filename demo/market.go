@@ -1,17 +1,24 @@
-// Package market simulates share prices for the ticker island: a random
-// walk per symbol, held in memory, moved forward when a quote is read.
-package market
+package demo
 
 import (
 	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
-
-	"atoll/fragments"
 )
 
-// Market holds one price per symbol. It is safe for concurrent use.
+// Quote is one simulated share price.
+type Quote struct {
+	Symbol string
+	Price  float64
+	Change float64 // since the previous quote
+	At     time.Time
+}
+
+// Market simulates share prices for the ticker island: a random walk per
+// symbol, held in memory, moved forward when a quote is read.
+
+// It holds one price per symbol and is safe for concurrent use.
 type Market struct {
 	mu     sync.Mutex
 	now    func() time.Time
@@ -21,7 +28,7 @@ type Market struct {
 
 // New starts every symbol at its opening price. now is the clock and seed
 // fixes the walk, so tests can repeat it.
-func New(now func() time.Time, seed uint64, open map[string]float64) *Market {
+func NewMarket(now func() time.Time, seed uint64, open map[string]float64) *Market {
 	m := &Market{now: now, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), prices: map[string]float64{}}
 	for s, p := range open {
 		m.prices[s] = p
@@ -30,12 +37,12 @@ func New(now func() time.Time, seed uint64, open map[string]float64) *Market {
 }
 
 // Quote moves the symbol's price one step (up to ±2%) and returns it.
-func (m *Market) Quote(symbol string) (fragments.Quote, bool) {
+func (m *Market) Quote(symbol string) (Quote, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.prices[symbol]
 	if !ok {
-		return fragments.Quote{}, false
+		return Quote{}, false
 	}
 	step := (m.rnd.Float64()*2 - 1) * 0.02
 	if step == 0 {
@@ -46,7 +53,6 @@ func (m *Market) Quote(symbol string) (fragments.Quote, bool) {
 		price = math.Round((old+0.01)*100) / 100
 	}
 	m.prices[symbol] = price
-	return fragments.Quote{Symbol: symbol, Price: price, Change: price - old, At: m.now()}, true
+	return Quote{Symbol: symbol, Price: price, Change: price - old, At: m.now()}, true
 }
 
-var _ fragments.Quotes = (*Market)(nil)

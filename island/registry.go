@@ -1,8 +1,8 @@
-// Package fragments is the island registry: each island lives in its own
-// file in this package and registers itself from init.
+// Package island is the island registry: each island lives in its own
+// file of the site's fragments package and registers itself from init.
 //
 //	func init() {
-//		fragments.Register(fragments.Island{
+//		island.Register(island.Island{
 //			Name:     "user-greeting",
 //			Fallback: `<p class="greeting"><span class="skeleton w-12"></span></p>`,
 //			Template: `<p class="greeting">Hello, {{.Name}}!</p>`,
@@ -12,7 +12,7 @@
 //
 // Registration only stores the island; the server parses every template
 // at startup and refuses to start if one does not parse.
-package fragments
+package island
 
 import (
 	"fmt"
@@ -60,16 +60,16 @@ func Register(i Island) {
 	defer mu.Unlock()
 	switch {
 	case i.Name == "":
-		panic("fragments: Register called with an empty island name")
+		panic("island: Register called with an empty island name")
 	case !validName(i.Name):
-		panic(fmt.Sprintf("fragments: island name %q may hold only a-z, 0-9 and '-'", i.Name))
+		panic(fmt.Sprintf("island: island name %q may hold only a-z, 0-9 and '-'", i.Name))
 	case i.Render == nil:
-		panic(fmt.Sprintf("fragments: island %q registered without a Render function", i.Name))
+		panic(fmt.Sprintf("island: island %q registered without a Render function", i.Name))
 	case i.Template == "":
-		panic(fmt.Sprintf("fragments: island %q registered without a Template", i.Name))
+		panic(fmt.Sprintf("island: island %q registered without a Template", i.Name))
 	}
 	if _, dup := islands[i.Name]; dup {
-		panic(fmt.Sprintf("fragments: Register called twice for island %q", i.Name))
+		panic(fmt.Sprintf("island: Register called twice for island %q", i.Name))
 	}
 	islands[i.Name] = i
 }
@@ -80,7 +80,7 @@ func Lookup(name string) (Island, error) {
 	defer mu.RUnlock()
 	i, ok := islands[name]
 	if !ok {
-		return Island{}, fmt.Errorf("fragments: unknown island %q (add a file in fragments/ that registers it)", name)
+		return Island{}, fmt.Errorf("island: unknown island %q (add a file to the site's fragments package that registers it)", name)
 	}
 	return i, nil
 }

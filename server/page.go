@@ -5,9 +5,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"atoll/internal/compress"
-	"atoll/internal/httpcache"
-	"atoll/internal/pages"
+	"github.com/atollhq/atoll/internal/compress"
+	"github.com/atollhq/atoll/internal/httpcache"
+	"github.com/atollhq/atoll/internal/pages"
 )
 
 // page serves a page by its render mode:

@@ -10,8 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
-	"atoll/internal/islands"
-	"atoll/internal/requestid"
+	"github.com/atollhq/atoll/internal/islands"
+	"github.com/atollhq/atoll/internal/requestid"
 )
 
 const localError = "atoll.error"

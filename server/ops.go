@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"atoll/internal/islands"
+	"github.com/atollhq/atoll/internal/islands"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own

@@ -19,18 +19,15 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 
-	"atoll"
-	"atoll/config"
-	"atoll/fragments"
-	"atoll/internal/actions"
-	"atoll/internal/assets"
-	"atoll/internal/catalog"
-	"atoll/internal/httpcache"
-	"atoll/internal/islands"
-	"atoll/internal/market"
-	"atoll/internal/pages"
-	"atoll/internal/seal"
-	"atoll/internal/store"
+	"github.com/atollhq/atoll/action"
+	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/internal/assets"
+	"github.com/atollhq/atoll/internal/httpcache"
+	"github.com/atollhq/atoll/internal/islands"
+	"github.com/atollhq/atoll/internal/pages"
+	"github.com/atollhq/atoll/internal/seal"
+	"github.com/atollhq/atoll/island"
+	"github.com/atollhq/atoll/store"
 )
 
 // ContentSecurityPolicy allows scripts, styles and connections from the
@@ -42,20 +39,35 @@ func ContentSecurityPolicy(scriptHashes, styleHashes []string) string {
 		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 }
 
+// Site is what a site brings to the engine: its files, its own tables
+// and the services its islands and actions use. The islands and actions
+// are the ones registered (island.Register, action.Register) by the
+// packages the program imports.
+type Site struct {
+	// Files holds pages/, layouts/ and public/ (usually embedded). In dev
+	// mode the engine reads Config.Root on disk instead.
+	Files fs.FS
+	// Migrations create and change the site's own tables, after the
+	// engine's (see store.Migration).
+	Migrations []store.Migration
+	// Open makes the site's services once the store is open; islands
+	// and actions receive them as Services(). May be nil.
+	Open func(st store.Store, now func() time.Time) (any, error)
+	// Funcs adds page template functions, given the services. May be nil.
+	Funcs func(services any) template.FuncMap
+}
+
 // Options configures a Server.
 type Options struct {
 	Config config.Config
 	Log    zerolog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Store holds users, sessions and carts. Required; the caller opens
-	// and closes it.
+	// Store holds users and sessions, and the site's tables. Required;
+	// the caller opens it with the site's migrations, and closes it.
 	Store store.Store
-	// Quotes feeds the ticker; a simulated market when nil.
-	Quotes fragments.Quotes
-	// Files holds pages/, layouts/ and public/. When nil it is the
-	// embedded copy, or Config.Root on disk in dev mode.
-	Files fs.FS
+	// Site is the site to serve; Site.Files is required.
+	Site Site
 }
 
 // Server is the Atoll site server.
@@ -68,8 +80,11 @@ type Server struct {
 	renderer pages.Renderer
 	assets   *assets.Assets
 	islands  *islands.Engine
-	actions  *actions.Handler
+	actions  *action.Engine
 	store    store.Store
+	services any
+	// siteFuncs are the site's own page functions.
+	siteFuncs func(services any) template.FuncMap
 	fresh    map[string]*pages.Revalidating // pages regenerated when stale
 	built    time.Time
 	metrics  *metrics
@@ -90,18 +105,22 @@ func New(o Options) (*Server, error) {
 	if o.Store == nil {
 		return nil, errors.New("server: no store")
 	}
-	if o.Quotes == nil {
-		o.Quotes = market.New(o.Now, uint64(o.Now().UnixNano()), map[string]float64{"ATL": 42.00, "GOPH": 128.50, "HTMX": 4.01})
+	files := o.Site.Files
+	if o.Config.Dev {
+		files = os.DirFS(o.Config.Root)
 	}
-	files := o.Files
 	if files == nil {
-		files = atoll.Files
-		if o.Config.Dev {
-			files = os.DirFS(o.Config.Root)
+		return nil, errors.New("server: the site has no files")
+	}
+	var services any
+	if o.Site.Open != nil {
+		var err error
+		if services, err = o.Site.Open(o.Store, o.Now); err != nil {
+			return nil, fmt.Errorf("open the site's services: %w", err)
 		}
 	}
 	s := &Server{cfg: o.Config, log: o.Log, now: o.Now, built: o.Now(), store: o.Store, fresh: map[string]*pages.Revalidating{},
-		actions: &actions.Handler{Store: o.Store, Now: o.Now, BasePath: o.Config.BasePath}, metrics: newMetrics(),
+		services: services, siteFuncs: o.Site.Funcs, metrics: newMetrics(),
 		pagePolicy: httpcache.PagePolicy(o.Config.PageMaxAge)}
 
 	rawKeys := o.Config.Keys
@@ -119,7 +138,8 @@ func New(o Options) (*Server, error) {
 	}
 	s.islands, err = islands.New(islands.Options{
 		Timeout: o.Config.IslandTimeout,
-		Deps:    fragments.Deps{Sessions: o.Store, Carts: o.Store, Quotes: o.Quotes, BasePath: o.Config.BasePath},
+		Sessions: o.Store,
+		Services: services,
 		Now:     o.Now,
 		Log:     o.Log,
 		Keys:    keys,
@@ -127,6 +147,9 @@ func New(o Options) (*Server, error) {
 		Observe: s.metrics.observeIsland,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if s.actions, err = action.NewEngine(action.Options{Store: o.Store, Services: services, Now: o.Now, Base: o.Config.BasePath}); err != nil {
 		return nil, err
 	}
 	s.renderer = pages.Renderer{FS: files, Funcs: s.pageFuncs(files), Built: s.built, Now: o.Now}
@@ -223,7 +246,7 @@ func (s *Server) App() *fiber.App { return s.app }
 // Serve answers requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.log.Info().Str("addr", ln.Addr().String()).Bool("dev", s.cfg.Dev).Str("base_path", s.cfg.BasePath).
-		Strs("pages", s.site.Routes()).Strs("islands", fragments.Names()).Msg("listening")
+		Strs("pages", s.site.Routes()).Strs("islands", island.Names()).Strs("actions", action.Names()).Msg("listening")
 	return s.app.Listener(ln)
 }
 
@@ -256,6 +279,7 @@ func (s *Server) render(route string) (*pages.Page, error) {
 //	{{ asset "css/site.css" }}                   a fingerprinted asset URL
 //	{{ inline "vendor/bundle.js" }}              a script or stylesheet inlined, allowed by its CSP hash
 //	{{ url "/about" }}                           a path under the base path
+//	{{ range renders }}…{{ end }}                island renders in the last minute, by island
 //	{{ snippet "file" "first" "last" }}          lines of a repo file, for docs
 func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, func([]byte) []byte) {
 	return func(src pages.Source) (template.FuncMap, func([]byte) []byte) {
@@ -277,7 +301,7 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 			}
 			return bytes.Replace(out, []byte(preloadMark), []byte(islands.PreloadLinks(urls)), 1)
 		}
-		return template.FuncMap{
+		funcs := template.FuncMap{
 			"island": func(name string, opts ...placementOption) (template.HTML, error) {
 				count[name]++
 				p := &islands.Placement{Spec: islands.Spec{Name: name, Page: src.Route}, ID: fmt.Sprintf("island-%s-%d", name, count[name])}
@@ -332,37 +356,24 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 				batchURL = u
 				return el
 			},
-			"preload":  func() template.HTML { return preloadMark },
-			"products": func() []catalog.Product { return catalog.Products },
-			"stats":    s.stats,
-			"asset":    s.assets.URL,
-			"inline":   s.assets.Inline,
-			"url":      func(path string) string { return s.cfg.BasePath + path },
-			"snippet":  func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
-		}, finish
+			"preload": func() template.HTML { return preloadMark },
+			"renders": func() []islands.RenderCount { return s.islands.RendersLastMinute(s.now()) },
+			"asset":   s.assets.URL,
+			"inline":  s.assets.Inline,
+			"url":     func(path string) string { return s.cfg.BasePath + path },
+			"snippet": func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
+		}
+		if s.siteFuncs != nil {
+			for name, f := range s.siteFuncs(s.services) {
+				funcs[name] = f
+			}
+		}
+		return funcs, finish
 	}
 }
 
 // preloadMark is where {{ preload }} puts the page's preload links.
 const preloadMark = "<!--atoll:preload-->"
-
-// Stats are the live figures the dashboard shows.
-type Stats struct {
-	store.Stats
-	Renders []islands.RenderCount
-	At      string
-}
-
-// stats reads the live figures, for pages rendered per request:
-// {{ with stats }}{{ .Users }}{{ end }}.
-func (s *Server) stats() (Stats, error) {
-	st, err := s.store.Stats(context.Background())
-	if err != nil {
-		return Stats{}, err
-	}
-	now := s.now()
-	return Stats{Stats: st, Renders: s.islands.RendersLastMinute(now), At: now.UTC().Format("15:04:05")}, nil
-}
 
 // placementOption changes one island placement.
 type placementOption func(*islands.Placement) error
@@ -410,3 +421,6 @@ func dedent(lines []string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// Services are what the site's Open made.
+func (s *Server) Services() any { return s.services }

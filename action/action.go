@@ -1,0 +1,177 @@
+// Package action is the actions registry: each state-changing request a
+// site accepts is one file that registers an Action from init, declaring
+// the form fields it reads with their limits, the events it announces and
+// its handler.
+//
+//	func init() {
+//		action.Register(action.Action{
+//			Name:      "cart/remove",
+//			Fields:    []action.Field{{Name: "product", Required: true, MaxRunes: 64, Message: "Choose a product."}},
+//			Announces: []string{"cart-updated"},
+//			Handle:    removeFromCart,
+//		})
+//	}
+//
+// The engine serves each at POST {base}/actions/{Name}. Before a handler
+// runs it refuses other methods (405), cross-site requests (403), bodies
+// over the limit (413), unknown actions (404) and fields that break their
+// declaration (400), each with a small alert fragment. A handler returns
+// the fragment for the form that sent it (or nothing, for 204) or an
+// error: a *Problem is shown to the visitor with its status, anything
+// else is a 500 whose text only the log sees. On success the response
+// carries HX-Trigger with the declared events, which the islands showing
+// the changed state listen for. Actions are the only responses that set
+// cookies; pages never do.
+package action
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Action is one state-changing request.
+type Action struct {
+	// Name is the action's registry key and the rest of its URL after
+	// /actions/: a-z, 0-9, '-' and inner '/', such as "cart/add".
+	Name string
+	// Fields are the form fields the handler reads; the engine checks
+	// each before the handler runs. Fields not declared are ignored.
+	Fields []Field
+	// Announces are the events sent in HX-Trigger when the action
+	// succeeds.
+	Announces []string
+	// Handle does the work. It returns the fragment to show, "" for a
+	// 204, or an error.
+	Handle func(r *Request) (template.HTML, error)
+}
+
+// Field declares one form field. A value is trimmed of surrounding
+// space; it must be valid UTF-8 without control characters and at most
+// MaxRunes long. An Int field must hold a whole number from Min to Max.
+// A field that is missing or empty gets Default, and is refused when
+// Required.
+type Field struct {
+	Name     string
+	Required bool
+	// MaxRunes bounds a text field's length; 0 means DefaultMaxRunes.
+	MaxRunes int
+	// Int makes the field a whole number from Min to Max.
+	Int      bool
+	Min, Max int
+	// Default stands in for a missing or empty value.
+	Default string
+	// Message is what the visitor reads when the value is refused, such
+	// as "Enter a name of 1 to 40 characters."
+	Message string
+}
+
+// DefaultMaxRunes bounds a text field that declares no MaxRunes.
+const DefaultMaxRunes = 200
+
+// Problem is an action refused with a status and a message for the
+// visitor. The server's one error handler renders it as an alert
+// fragment.
+type Problem struct {
+	Status  int
+	Message string
+}
+
+func (p *Problem) Error() string { return p.Message }
+
+// Refuse returns a Problem: the request is answered with status and the
+// visitor reads message.
+func Refuse(status int, message string) *Problem { return &Problem{Status: status, Message: message} }
+
+// OK is a success message for the form that sent the action, escaped.
+func OK(message string) template.HTML {
+	return template.HTML(`<span class="ok">` + template.HTMLEscapeString(message) + `</span>`)
+}
+
+var (
+	mu      sync.RWMutex
+	actions = map[string]Action{}
+)
+
+// Register adds an action. Like database/sql.Register it panics on a bad
+// name, a missing handler, a field declared badly and a duplicate, so a
+// mistake stops the program at init rather than at request time.
+func Register(a Action) {
+	mu.Lock()
+	defer mu.Unlock()
+	if err := check(a); err != nil {
+		panic("action: " + err.Error())
+	}
+	if _, dup := actions[a.Name]; dup {
+		panic(fmt.Sprintf("action: Register called twice for action %q", a.Name))
+	}
+	actions[a.Name] = a
+}
+
+func check(a Action) error {
+	switch {
+	case a.Name == "":
+		return errors.New("Register called with an empty action name")
+	case !validName(a.Name):
+		return fmt.Errorf("action name %q may hold only a-z, 0-9, '-' and inner '/'", a.Name)
+	case a.Handle == nil:
+		return fmt.Errorf("action %q registered without a Handle function", a.Name)
+	}
+	seen := map[string]bool{}
+	for _, f := range a.Fields {
+		switch {
+		case f.Name == "":
+			return fmt.Errorf("action %q declares a field with no name", a.Name)
+		case seen[f.Name]:
+			return fmt.Errorf("action %q declares field %q twice", a.Name, f.Name)
+		case f.Message == "":
+			return fmt.Errorf("action %q field %q has no Message for the visitor", a.Name, f.Name)
+		case f.Int && f.Min > f.Max:
+			return fmt.Errorf("action %q field %q: Min %d is over Max %d", a.Name, f.Name, f.Min, f.Max)
+		case f.MaxRunes < 0:
+			return fmt.Errorf("action %q field %q: negative MaxRunes", a.Name, f.Name)
+		}
+		seen[f.Name] = true
+	}
+	for _, ev := range a.Announces {
+		if ev == "" || strings.ContainsAny(ev, ", \t\r\n") {
+			return fmt.Errorf("action %q announces %q: an event is one word", a.Name, ev)
+		}
+	}
+	return nil
+}
+
+// Lookup returns the action registered under name.
+func Lookup(name string) (Action, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	a, ok := actions[name]
+	return a, ok
+}
+
+// Names returns the names of all registered actions, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(actions))
+	for n := range actions {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func validName(s string) bool {
+	if len(s) > 64 || strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") || strings.Contains(s, "//") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '/') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,149 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/store"
+)
+
+// App is one way to start a site, whoever starts it (cmd/server, the
+// atolltest package, the tools): it opens the store with the site's
+// migrations, builds the Server, listens, and runs the background work
+// (the hourly purge of expired sessions) until Stop.
+//
+//	app := &server.App{Config: cfg, Log: log, Site: mysite.Site()}
+//	err := app.Run(ctx) // until ctx ends, then a graceful stop
+type App struct {
+	Config config.Config
+	Log    zerolog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Site is the site to serve.
+	Site Site
+	// Listener, when set, is served instead of listening on Config.Addr.
+	Listener net.Listener
+	// Store, when set, is used instead of opening Config.DB; the caller
+	// has applied the site's migrations and closes it.
+	Store store.Store
+
+	// Set by Start.
+	Server *Server
+	// Addr is the address the server listens on.
+	Addr   string
+	served chan error
+	stop   context.CancelFunc
+	done   chan struct{}
+	close  func() error
+}
+
+// Start opens the store, builds the server and serves in the background.
+// On error nothing is left open.
+func (a *App) Start() (err error) {
+	if a.Server != nil {
+		return errors.New("server: App started twice")
+	}
+	if a.Now == nil {
+		a.Now = time.Now
+	}
+	a.close = func() error { return nil }
+	if a.Store == nil {
+		st, err := store.Open(a.Config.DB, a.Now, a.Config.DB == config.DefaultDB, a.Site.Migrations...)
+		if err != nil {
+			return fmt.Errorf("ATOLL_DB=%s: %w", a.Config.DB, err)
+		}
+		a.Store, a.close = st, st.Close
+	}
+	defer func() {
+		if err != nil {
+			a.close()
+			a.Server = nil
+		}
+	}()
+	srv, err := New(Options{Config: a.Config, Log: a.Log, Now: a.Now, Store: a.Store, Site: a.Site})
+	if err != nil {
+		return err
+	}
+	ln := a.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", a.Config.Addr); err != nil {
+			return fmt.Errorf("listen on %s (ATOLL_ADDR): %w", a.Config.Addr, err)
+		}
+	}
+	a.Server, a.Addr = srv, ln.Addr().String()
+	a.served = make(chan error, 1)
+	go func() { a.served <- srv.Serve(ln) }()
+	ctx, stop := context.WithCancel(context.Background())
+	a.stop, a.done = stop, make(chan struct{})
+	go func() {
+		defer close(a.done)
+		a.purgeHourly(ctx)
+	}()
+	return nil
+}
+
+// Run starts the app and blocks until ctx ends (then stops gracefully,
+// within Config.ShutdownTimeout) or the server fails.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Start(); err != nil {
+		return err
+	}
+	select {
+	case err := <-a.served:
+		a.stop()
+		<-a.done
+		a.close()
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info().Dur("deadline", a.Config.ShutdownTimeout).Msg("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := a.Stop(sctx); err != nil {
+		return err
+	}
+	a.Log.Info().Msg("stopped")
+	return nil
+}
+
+// Stop stops taking connections, waits until ctx ends for requests in
+// flight, stops the background work and closes the store it opened.
+func (a *App) Stop(ctx context.Context) error {
+	err := a.Server.Shutdown(ctx)
+	if err != nil {
+		err = fmt.Errorf("shutdown: %w", err)
+	} else if serr := <-a.served; serr != nil {
+		err = fmt.Errorf("serve: %w", serr)
+	}
+	a.stop()
+	<-a.done
+	if cerr := a.close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close store: %w", cerr)
+	}
+	return err
+}
+
+// purgeHourly deletes expired sessions (and what belongs to them) every
+// hour until ctx ends; the store also purges when it opens.
+func (a *App) purgeHourly(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.Store.PurgeExpired(ctx); err != nil {
+				a.Log.Error().Err(err).Msg("purge expired sessions")
+			} else if n > 0 {
+				a.Log.Info().Int64("sessions", n).Msg("purged expired sessions")
+			}
+		}
+	}
+}
