@@ -43,11 +43,12 @@ type App struct {
 	close  func() error
 }
 
-// Start opens the store, builds the server and serves in the background.
-// On error nothing is left open.
-func (a *App) Start() (err error) {
+// Open opens the store, builds the server and starts the background
+// work, without listening: for a site mounted in another Fiber app
+// (Server.Mount). On error nothing is left open.
+func (a *App) Open() (err error) {
 	if a.Server != nil {
-		return errors.New("server: App started twice")
+		return errors.New("server: App opened twice")
 	}
 	if a.Now == nil {
 		a.Now = time.Now
@@ -60,31 +61,38 @@ func (a *App) Start() (err error) {
 		}
 		a.Store, a.close = st, st.Close
 	}
-	defer func() {
-		if err != nil {
-			a.close()
-			a.Server = nil
-		}
-	}()
 	srv, err := New(Options{Config: a.Config, Log: a.Log, Now: a.Now, Store: a.Store, Site: a.Site})
 	if err != nil {
+		a.close()
 		return err
 	}
-	ln := a.Listener
-	if ln == nil {
-		if ln, err = net.Listen("tcp", a.Config.Addr); err != nil {
-			return fmt.Errorf("listen on %s (ATOLL_ADDR): %w", a.Config.Addr, err)
-		}
-	}
-	a.Server, a.Addr = srv, ln.Addr().String()
-	a.served = make(chan error, 1)
-	go func() { a.served <- srv.Serve(ln) }()
+	a.Server = srv
 	ctx, stop := context.WithCancel(context.Background())
 	a.stop, a.done = stop, make(chan struct{})
 	go func() {
 		defer close(a.done)
 		a.purgeHourly(ctx)
 	}()
+	return nil
+}
+
+// Start opens the app and serves on Listener, or on Config.Addr, in the
+// background. On error nothing is left open.
+func (a *App) Start() error {
+	if err := a.Open(); err != nil {
+		return err
+	}
+	ln := a.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", a.Config.Addr); err != nil {
+			a.Stop(context.Background())
+			return fmt.Errorf("listen on %s (ATOLL_ADDR): %w", a.Config.Addr, err)
+		}
+	}
+	a.Addr = ln.Addr().String()
+	a.served = make(chan error, 1)
+	go func() { a.served <- a.Server.Serve(ln) }()
 	return nil
 }
 
@@ -96,9 +104,8 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	select {
 	case err := <-a.served:
-		a.stop()
-		<-a.done
-		a.close()
+		a.served = nil
+		a.Stop(context.Background())
 		return err
 	case <-ctx.Done():
 	}
@@ -112,14 +119,17 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops taking connections, waits until ctx ends for requests in
-// flight, stops the background work and closes the store it opened.
+// Stop stops taking connections (when it serves), waits until ctx ends
+// for requests in flight, stops the background work and closes the store
+// it opened.
 func (a *App) Stop(ctx context.Context) error {
-	err := a.Server.Shutdown(ctx)
-	if err != nil {
-		err = fmt.Errorf("shutdown: %w", err)
-	} else if serr := <-a.served; serr != nil {
-		err = fmt.Errorf("serve: %w", serr)
+	var err error
+	if a.served != nil {
+		if err = a.Server.Shutdown(ctx); err != nil {
+			err = fmt.Errorf("shutdown: %w", err)
+		} else if serr := <-a.served; serr != nil {
+			err = fmt.Errorf("serve: %w", serr)
+		}
 	}
 	a.stop()
 	<-a.done
