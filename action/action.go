@@ -5,10 +5,10 @@
 //
 //	func init() {
 //		action.Register(action.Action{
-//			Name:      "cart/remove",
-//			Fields:    []action.Field{{Name: "product", Required: true, MaxRunes: 64, Message: "Choose a product."}},
-//			Announces: []string{"cart-updated"},
-//			Handle:    removeFromCart,
+//			Name:      "newsletter/subscribe",
+//			Fields:    []action.Field{{Name: "email", Required: true, MaxRunes: 254, Message: "Enter your email address."}},
+//			Announces: []string{"subscription-changed"},
+//			Handle:    subscribe,
 //		})
 //	}
 //
@@ -36,7 +36,7 @@ import (
 // Action is one state-changing request.
 type Action struct {
 	// Name is the action's registry key and the rest of its URL after
-	// /actions/: a-z, 0-9, '-' and inner '/', such as "cart/add".
+	// /actions/: a-z, 0-9, '-' and inner '/', such as "newsletter/subscribe".
 	Name string
 	// Fields are the form fields the handler reads; the engine checks
 	// each before the handler runs. Fields not declared are ignored.

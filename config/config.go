@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,9 @@ type Config struct {
 	// BasePath mounts the site under a path prefix such as /shop
 	// (ATOLL_BASE_PATH); empty for the root.
 	BasePath string
-	// DB is the SQLite file holding users, sessions and carts (ATOLL_DB).
+	// DB is the store holding users, sessions and the site's own tables
+	// (ATOLL_DB): a SQLite file path, or a postgres:// URL for a
+	// PostgreSQL database that several replicas share.
 	DB string
 	// TrustedProxies are the addresses (IPs or CIDR ranges) whose
 	// X-Forwarded-Proto is believed (ATOLL_TRUSTED_PROXIES, comma-separated);
@@ -172,8 +175,13 @@ func (c Config) Validate() error {
 		strings.Contains(b, "..") || strings.ContainsAny(b, "?#%\\ \"'<>")) {
 		return &Error{Var: "ATOLL_BASE_PATH", Value: b, Want: "empty, or a path such as /shop with no trailing slash"}
 	}
+	if strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://") {
+		if u, err := url.Parse(c.DB); err != nil || u.Host == "" {
+			return &Error{Var: "ATOLL_DB", Value: Redact(c.DB), Want: "a URL such as postgres://user:password@host:5432/atoll"}
+		}
+	}
 	if c.DB == "" {
-		return &Error{Var: "ATOLL_DB", Value: c.DB, Want: "a path to the SQLite file, such as " + DefaultDB}
+		return &Error{Var: "ATOLL_DB", Value: c.DB, Want: "a path to the SQLite file, such as " + DefaultDB + ", or a postgres:// URL"}
 	}
 	for _, p := range c.TrustedProxies {
 		if net.ParseIP(p) == nil {
@@ -200,4 +208,17 @@ func redact(v string) string {
 func (c Config) Level() zerolog.Level {
 	l, _ := zerolog.ParseLevel(strings.ToLower(c.LogLevel))
 	return l
+}
+
+// Redact returns a database setting fit for a log line or an error: a
+// URL's password is replaced by "xxxxx".
+func Redact(db string) string {
+	u, err := url.Parse(db)
+	if err != nil || u.User == nil {
+		if err != nil && strings.Contains(db, "@") {
+			return "(a database URL that does not parse)"
+		}
+		return db
+	}
+	return u.Redacted()
 }

@@ -55,9 +55,11 @@ func (a *App) Open() (err error) {
 	}
 	a.close = func() error { return nil }
 	if a.Store == nil {
-		st, err := store.Open(a.Config.DB, a.Now, a.Config.DB == config.DefaultDB, a.Site.Migrations...)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		st, err := store.Open(ctx, a.Config.DB, a.Now, a.Config.DB == config.DefaultDB, a.Site.Migrations...)
+		cancel()
 		if err != nil {
-			return fmt.Errorf("ATOLL_DB=%s: %w", a.Config.DB, err)
+			return fmt.Errorf("ATOLL_DB=%s: %w", config.Redact(a.Config.DB), err)
 		}
 		a.Store, a.close = st, st.Close
 	}

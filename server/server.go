@@ -85,10 +85,10 @@ type Server struct {
 	services any
 	// siteFuncs are the site's own page functions.
 	siteFuncs func(services any) template.FuncMap
-	fresh    map[string]*pages.Revalidating // pages regenerated when stale
-	built    time.Time
-	metrics  *metrics
-	draining atomic.Bool
+	fresh     map[string]*pages.Revalidating // pages regenerated when stale
+	built     time.Time
+	metrics   *metrics
+	draining  atomic.Bool
 	// pagePolicy is the Cache-Control of static pages, made once.
 	pagePolicy string
 }
@@ -137,14 +137,14 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.islands, err = islands.New(islands.Options{
-		Timeout: o.Config.IslandTimeout,
+		Timeout:  o.Config.IslandTimeout,
 		Sessions: o.Store,
 		Services: services,
-		Now:     o.Now,
-		Log:     o.Log,
-		Keys:    keys,
-		Base:    o.Config.BasePath,
-		Observe: s.metrics.observeIsland,
+		Now:      o.Now,
+		Log:      o.Log,
+		Keys:     keys,
+		Base:     o.Config.BasePath,
+		Observe:  s.metrics.observeIsland,
 	})
 	if err != nil {
 		return nil, err
@@ -273,7 +273,7 @@ func (s *Server) render(route string) (*pages.Page, error) {
 //	{{ island "name" (props "sku" .SKU) }}       sealed props for the island
 //	{{ island "name" visible }}                  load when scrolled into view
 //	{{ island "name" (poll "5s") }}              fetch again every 5 seconds
-//	{{ island "name" (on "cart-updated") }}      fetch again when the event fires
+//	{{ island "name" (on "order-placed") }}      fetch again when the event fires
 //	{{ batch }}                                  the page's batch stream (layouts, end of body)
 //	{{ preload }}                                preload links for the page's first island request (layouts, head)
 //	{{ asset "css/site.css" }}                   a fingerprinted asset URL

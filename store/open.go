@@ -1,20 +1,31 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
 // Open opens the store that dsn names, applying the engine's migrations
-// and then site's: today a SQLite file path. When mkdir is true the
-// file's directory is made first (for the default data/ directory).
-func Open(dsn string, now func() time.Time, mkdir bool, site ...Migration) (Store, error) {
+// and then the site's: PostgreSQL for a postgres:// or postgresql://
+// URL, otherwise a SQLite file path. When mkdir is true a SQLite file's
+// directory is made first (for the default data/ directory).
+func Open(ctx context.Context, dsn string, now func() time.Time, mkdir bool, site ...Migration) (Store, error) {
+	if IsPostgres(dsn) {
+		return OpenPostgres(ctx, dsn, now, site...)
+	}
 	if mkdir {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o755); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
 	return OpenSQLite(dsn, now, site...)
+}
+
+// IsPostgres reports whether dsn is a PostgreSQL URL.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -34,8 +33,7 @@ var engineMigrations = []Migration{
 // SQLite is the embedded Store: one file, WAL mode, foreign keys on, a
 // busy timeout so concurrent writers wait rather than fail.
 type SQLite struct {
-	db  *sql.DB
-	now func() time.Time
+	sqlStore
 }
 
 // OpenSQLite opens (creating if needed) the database file at path and
@@ -47,6 +45,13 @@ func OpenSQLite(path string, now func() time.Time, site ...Migration) (*SQLite, 
 			return nil, fmt.Errorf("store: open %s: directory %s: %w", path, dir, err)
 		}
 	}
+	for _, m := range site {
+		// The engine counts every "atoll" step as its own: a site's would
+		// stand in for the engine's next one, which would then never run.
+		if m.Owner == "atoll" {
+			return nil, fmt.Errorf("store: open %s: a site migration is owned by %q, the engine's owner", path, m.Owner)
+		}
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
@@ -54,8 +59,8 @@ func OpenSQLite(path string, now func() time.Time, site ...Migration) (*SQLite, 
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	s := &SQLite{db: db, now: now}
-	if err := migrate(db, append(append([]Migration{}, engineMigrations...), site...)); err != nil {
+	s := &SQLite{sqlStore{db: db, now: now}}
+	if err := migrate(db, nil, append(append([]Migration{}, engineMigrations...), site...)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -64,171 +69,6 @@ func OpenSQLite(path string, now func() time.Time, site ...Migration) (*SQLite, 
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return s, nil
-}
-
-// migrate applies, in one transaction, every step not yet applied. The
-// database records how many steps of each owner it has; a database that
-// has more than this program knows is refused rather than guessed at.
-func migrate(db *sql.DB, steps []Migration) error {
-	ctx := context.Background()
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS atoll_migrations (owner TEXT PRIMARY KEY, version INTEGER NOT NULL)`); err != nil {
-		return err
-	}
-	known := map[string]int{}
-	for _, m := range steps {
-		if m.Owner == "" {
-			return errors.New("a migration has no owner")
-		}
-		known[m.Owner]++
-	}
-	applied := map[string]int{}
-	rows, err := tx.QueryContext(ctx, `SELECT owner, version FROM atoll_migrations`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var owner string
-		var v int
-		if err := rows.Scan(&owner, &v); err != nil {
-			rows.Close()
-			return err
-		}
-		applied[owner] = v
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	for owner, v := range applied {
-		if v > known[owner] {
-			return fmt.Errorf("the database has %d %q migrations, newer than this program knows (%d)", v, owner, known[owner])
-		}
-	}
-	seen := map[string]int{}
-	for _, m := range steps {
-		seen[m.Owner]++
-		n := seen[m.Owner]
-		if n <= applied[m.Owner] {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-			return fmt.Errorf("migration %s %d: %w", m.Owner, n, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO atoll_migrations (owner, version) VALUES ($1, $2)
-			ON CONFLICT (owner) DO UPDATE SET version = excluded.version`, m.Owner, n); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
-
-// DB implements Store.
-func (s *SQLite) DB() *sql.DB { return s.db }
-
-// PurgeExpired implements Store.
-func (s *SQLite) PurgeExpired(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, s.now().Unix())
-	if err != nil {
-		return 0, fmt.Errorf("store: purge: %w", err)
-	}
-	return res.RowsAffected()
-}
-
-// Ping implements Store.
-func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-
-// Close closes the database.
-func (s *SQLite) Close() error { return s.db.Close() }
-
-// Session implements Store.
-func (s *SQLite) Session(ctx context.Context, id string) (Session, error) {
-	if !ValidSessionID(id) {
-		return Session{}, ErrNoSession
-	}
-	var sess Session
-	var userID sql.NullInt64
-	var name sql.NullString
-	var expires int64
-	err := s.db.QueryRowContext(ctx, `SELECT s.id, s.user_id, u.name, s.expires_at FROM sessions s
-		LEFT JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2`, id, s.now().Unix()).
-		Scan(&sess.ID, &userID, &name, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Session{}, ErrNoSession
-	}
-	if err != nil {
-		return Session{}, fmt.Errorf("store: session: %w", err)
-	}
-	sess.UserID, sess.UserName, sess.Expires = userID.Int64, name.String, time.Unix(expires, 0)
-	return sess, nil
-}
-
-// NewSession implements Store.
-func (s *SQLite) NewSession(ctx context.Context) (Session, error) {
-	now := s.now()
-	sess := Session{ID: NewSessionID(), Expires: now.Add(SessionTTL)}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, NULL, $2, $3)`,
-		sess.ID, now.Unix(), sess.Expires.Unix())
-	if err != nil {
-		return Session{}, fmt.Errorf("store: new session: %w", err)
-	}
-	return sess, nil
-}
-
-// SignIn implements Store.
-func (s *SQLite) SignIn(ctx context.Context, name, replaces string) (Session, error) {
-	now := s.now()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return Session{}, fmt.Errorf("store: sign in: %w", err)
-	}
-	defer tx.Rollback()
-	var userID int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING id`, name, now.Unix()).Scan(&userID); err != nil {
-		return Session{}, fmt.Errorf("store: sign in: %w", err)
-	}
-	sess := Session{ID: NewSessionID(), UserID: userID, UserName: name, Expires: now.Add(SessionTTL)}
-	moved := int64(0)
-	if ValidSessionID(replaces) {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET id = $1, user_id = $2, created_at = $3, expires_at = $4
-			WHERE id = $5 AND expires_at > $3`, sess.ID, userID, now.Unix(), sess.Expires.Unix(), replaces)
-		if err != nil {
-			return Session{}, fmt.Errorf("store: sign in: %w", err)
-		}
-		moved, _ = res.RowsAffected()
-	}
-	if moved == 0 {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-			sess.ID, userID, now.Unix(), sess.Expires.Unix()); err != nil {
-			return Session{}, fmt.Errorf("store: sign in: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return Session{}, fmt.Errorf("store: sign in: %w", err)
-	}
-	return sess, nil
-}
-
-// DeleteSession implements Store.
-func (s *SQLite) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("store: delete session: %w", err)
-	}
-	return nil
-}
-
-// Stats implements Store.
-func (s *SQLite) Stats(ctx context.Context) (Stats, error) {
-	var st Stats
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM sessions WHERE expires_at > $1)`,
-		s.now().Unix()).Scan(&st.Users, &st.Sessions)
-	if err != nil {
-		return Stats{}, fmt.Errorf("store: stats: %w", err)
-	}
-	return st, nil
 }
 
 var _ Store = (*SQLite)(nil)

@@ -116,9 +116,11 @@ func started(t *testing.T, cmd *exec.Cmd) (url string, logs *bufio.Scanner) {
 				found <- line.Addr
 				return
 			}
-			if _, rest, ok := strings.Cut(sc.Text(), "listening addr="); ok { // dev mode's console format
-				found <- strings.Fields(rest)[0]
-				return
+			if _, rest, ok := strings.Cut(sc.Text(), " listening "); ok { // dev mode's console format
+				if _, addr, ok := strings.Cut(rest, "addr="); ok {
+					found <- strings.Fields(addr)[0]
+					return
+				}
 			}
 		}
 	}()
