@@ -1,11 +1,12 @@
-// Package atolltest starts the real Atoll site on 127.0.0.1:0 for HTTP
-// integration tests and checks responses against the caching contract.
+// Package atolltest starts a real Atoll site on 127.0.0.1:0 for HTTP
+// integration tests, through server.App as cmd/server does, and checks
+// responses against the caching contract.
 //
 //	func TestGreetingIsland(t *testing.T) {
-//		site := atolltest.Start(t)
+//		site := atolltest.Start(t, atoll.Demo()) // or your site's server.Site
 //		r := site.Island(t, "user-greeting")
-//		atolltest.ExpectIsland(t, r)
-//		if !strings.Contains(r.Body, "Hello, Guest!") {
+//		atolltest.ExpectIsland(t, r, http.StatusOK)
+//		if !strings.Contains(r.Body, "Guest") {
 //			t.Fatalf("greeting = %q", r.Body)
 //		}
 //	}
@@ -44,6 +45,9 @@ type Site struct {
 	// Store is the server's store: a real SQLite file in the test's
 	// temporary directory unless WithDB names another.
 	Store store.Store
+	// MetricsURL is the metrics listener's base URL when the config set
+	// MetricsAddr (such as "127.0.0.1:0"), else empty.
+	MetricsURL string
 	// Services are what the site's Open made, for tests that look at the
 	// site's own state.
 	Services any
@@ -121,6 +125,9 @@ func Start(t testing.TB, site server.Site, opts ...Option) *Site {
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
+	}
+	if app.MetricsAddr != "" {
+		s.MetricsURL = "http://" + app.MetricsAddr
 	}
 	t.Cleanup(s.Stop)
 	return s

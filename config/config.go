@@ -46,11 +46,28 @@ type Config struct {
 	// (ATOLL_DB): a SQLite file path, or a postgres:// URL for a
 	// PostgreSQL database that several replicas share.
 	DB string
+	// DrainDelay is how long, after SIGTERM, the server keeps serving
+	// with /readyz at 503 and Connection: close on every response, so a
+	// load balancer sees it leave before its listener closes
+	// (ATOLL_DRAIN_DELAY; 0 in dev mode unless set).
+	DrainDelay time.Duration
+	// MetricsAddr is the address of the Prometheus /metrics listener,
+	// apart from the public one (ATOLL_METRICS_ADDR); empty for none.
+	MetricsAddr string
+	// Origin is the site's public origin, such as https://shop.example
+	// (ATOLL_ORIGIN): the cross-site check accepts forms posted from it
+	// when a proxy in front rewrites the Host header.
+	Origin string
 	// TrustedProxies are the addresses (IPs or CIDR ranges) whose
 	// X-Forwarded-Proto is believed (ATOLL_TRUSTED_PROXIES, comma-separated);
 	// a session cookie is marked Secure when the request came over TLS.
 	TrustedProxies []string
 }
+
+// DefaultDrainDelay suits a Kubernetes readiness probe that fails after
+// a few seconds and nginx, whose keep-alive connections to the server
+// should time out sooner (keepalive_timeout 4s in deploy/nginx.conf).
+const DefaultDrainDelay = 5 * time.Second
 
 // DefaultDB is where the database lives when ATOLL_DB is not set.
 const DefaultDB = "data/atoll.db"
@@ -65,6 +82,7 @@ func Default() Config {
 		LogLevel:        "info",
 		Root:            ".",
 		DB:              DefaultDB,
+		DrainDelay:      DefaultDrainDelay,
 	}
 }
 
@@ -120,6 +138,13 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	str("ATOLL_BASE_PATH", &c.BasePath)
 	str("ATOLL_DB", &c.DB)
+	str("ATOLL_METRICS_ADDR", &c.MetricsAddr)
+	str("ATOLL_ORIGIN", &c.Origin)
+	c.Origin = strings.TrimSuffix(c.Origin, "/")
+	_, drainSet := lookup("ATOLL_DRAIN_DELAY")
+	if err := dur("ATOLL_DRAIN_DELAY", &c.DrainDelay, "a duration such as 5s"); err != nil {
+		return c, err
+	}
 	if v, ok := lookup("ATOLL_TRUSTED_PROXIES"); ok {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -133,6 +158,9 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 			return c, &Error{Var: "ATOLL_DEV", Value: v, Want: "1, 0, true or false"}
 		}
 		c.Dev = b
+	}
+	if c.Dev && !drainSet {
+		c.DrainDelay = 0
 	}
 	return c, c.Validate()
 }
@@ -188,6 +216,19 @@ func (c Config) Validate() error {
 			if _, _, err := net.ParseCIDR(p); err != nil {
 				return &Error{Var: "ATOLL_TRUSTED_PROXIES", Value: p, Want: "IP addresses or CIDR ranges, comma-separated"}
 			}
+		}
+	}
+	if c.DrainDelay < 0 || c.DrainDelay > 5*time.Minute {
+		return &Error{Var: "ATOLL_DRAIN_DELAY", Value: c.DrainDelay.String(), Want: "between 0s and 5m"}
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			return &Error{Var: "ATOLL_METRICS_ADDR", Value: c.MetricsAddr, Want: "empty, or host:port such as 127.0.0.1:9090"}
+		}
+	}
+	if c.Origin != "" {
+		if u, err := url.Parse(c.Origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return &Error{Var: "ATOLL_ORIGIN", Value: c.Origin, Want: "empty, or scheme://host[:port] such as https://shop.example"}
 		}
 	}
 	if c.Root == "" {

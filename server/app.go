@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -36,11 +37,15 @@ type App struct {
 	// Set by Start.
 	Server *Server
 	// Addr is the address the server listens on.
-	Addr   string
-	served chan error
-	stop   context.CancelFunc
-	done   chan struct{}
-	close  func() error
+	Addr string
+	// MetricsAddr is the address of the metrics listener, when there is
+	// one (Config.MetricsAddr).
+	MetricsAddr string
+	metrics     *http.Server
+	served      chan error
+	stop        context.CancelFunc
+	done        chan struct{}
+	close       func() error
 }
 
 // Open opens the store, builds the server and starts the background
@@ -92,6 +97,19 @@ func (a *App) Start() error {
 			return fmt.Errorf("listen on %s (ATOLL_ADDR): %w", a.Config.Addr, err)
 		}
 	}
+	if a.Config.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", a.Config.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			a.Stop(context.Background())
+			return fmt.Errorf("listen on %s (ATOLL_METRICS_ADDR): %w", a.Config.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Server.MetricsHandler())
+		a.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		a.MetricsAddr = mln.Addr().String()
+		go a.metrics.Serve(mln)
+	}
 	a.Addr = ln.Addr().String()
 	a.served = make(chan error, 1)
 	go func() { a.served <- a.Server.Serve(ln) }()
@@ -110,6 +128,22 @@ func (a *App) Run(ctx context.Context) error {
 		a.Stop(context.Background())
 		return err
 	case <-ctx.Done():
+	}
+	// Drain first: the listener keeps serving while /readyz says 503
+	// and every answer closes its connection, so a balancer sees the
+	// server leave before new connections are refused.
+	a.Server.BeginDrain()
+	if d := a.Config.DrainDelay; d > 0 {
+		a.Log.Info().Dur("drain", d).Msg("draining")
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case err := <-a.served:
+			t.Stop()
+			a.served = nil
+			a.Stop(context.Background())
+			return err
+		}
 	}
 	a.Log.Info().Dur("deadline", a.Config.ShutdownTimeout).Msg("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
@@ -132,6 +166,9 @@ func (a *App) Stop(ctx context.Context) error {
 		} else if serr := <-a.served; serr != nil {
 			err = fmt.Errorf("serve: %w", serr)
 		}
+	}
+	if a.metrics != nil {
+		a.metrics.Close()
 	}
 	a.stop()
 	<-a.done

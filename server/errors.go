@@ -27,6 +27,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if errors.As(err, &fe) {
 		status = fe.Code
 	}
+	if len(c.Route().Handlers) == 0 { // refused by the HTTP layer: no middleware logged it
+		s.refused.record(c, status, err)
+	}
 	var prob *action.Problem
 	if errors.As(err, &prob) || strings.HasPrefix(c.Path(), s.cfg.BasePath+"/actions/") {
 		msg := "Something went wrong. Please try again."

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -51,10 +51,11 @@ func newMetrics() *metrics {
 	return m
 }
 
-// handler serves the registry in the Prometheus text or OpenMetrics
-// format.
-func (m *metrics) handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+// MetricsHandler serves the server's Prometheus metrics in the text or
+// OpenMetrics format. App serves it on Config.MetricsAddr; a parent app
+// that mounts the site may serve it where it likes.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }
 
 // httpMetrics counts and times requests by status code, method and route:

@@ -68,6 +68,9 @@ type Options struct {
 	Store store.Store
 	// Site is the site to serve; Site.Files is required.
 	Site Site
+	// Built is the time pages show as their build time and derive their
+	// ETags from; BuildTime(), or the clock at start, when zero.
+	Built time.Time
 }
 
 // Server is the Atoll site server.
@@ -89,6 +92,8 @@ type Server struct {
 	built     time.Time
 	metrics   *metrics
 	draining  atomic.Bool
+	// refused logs and counts requests refused before routing.
+	refused *refused
 	// pagePolicy is the Cache-Control of static pages, made once.
 	pagePolicy string
 }
@@ -119,10 +124,18 @@ func New(o Options) (*Server, error) {
 			return nil, fmt.Errorf("open the site's services: %w", err)
 		}
 	}
-	s := &Server{cfg: o.Config, log: o.Log, now: o.Now, built: o.Now(), store: o.Store, fresh: map[string]*pages.Revalidating{},
+	if o.Built.IsZero() {
+		if t, _, ok := BuildTime(); ok {
+			o.Built = t
+		} else {
+			o.Built = o.Now()
+		}
+	}
+	s := &Server{cfg: o.Config, log: o.Log, now: o.Now, built: o.Built, store: o.Store, fresh: map[string]*pages.Revalidating{},
 		services: services, siteFuncs: o.Site.Funcs, metrics: newMetrics(),
 		pagePolicy: httpcache.PagePolicy(o.Config.PageMaxAge)}
 
+	s.refused = newRefused(o.Log, s.metrics.registry)
 	rawKeys := o.Config.Keys
 	if len(rawKeys) == 0 { // dev mode only; Validate refuses this otherwise
 		k, _ := seal.ParseKeys(seal.GenerateKey())
@@ -203,14 +216,15 @@ func New(o Options) (*Server, error) {
 func (s *Server) routes() {
 	base := s.cfg.BasePath
 	s.app.Use(s.metrics.http.middleware) // outermost: it sees the status the error handler chose
+	s.app.Use(s.closeWhenDraining)
 	s.app.Use(requestLog(s.log, s.handleError))
 	s.app.Use(recoverPanics())
 	s.app.Use(secureHeaders(ContentSecurityPolicy(s.assets.Hashes(".js"), s.assets.Hashes(".css"))))
 	s.app.Use(limitBody(MaxBody))
-	s.app.Get("/metrics", s.metrics.handler())
+	s.app.Use(limitURI)
 	s.app.Get("/livez", s.livez)
 	s.app.Get("/readyz", s.readyz)
-	s.app.All(base+"/actions/*", crossOriginProtection(), s.actions.Handle)
+	s.app.All(base+"/actions/*", crossOriginProtection(s.cfg.Origin), s.actions.Handle)
 	s.app.All(base+islands.Path, s.islands.HandleBatch)
 	s.app.All(base+islands.Path+"/:name", s.islands.Handle)
 	s.app.Get(base+assets.Prefix+"*", s.assets.Handle)
@@ -246,7 +260,7 @@ func (s *Server) App() *fiber.App { return s.app }
 // Serve answers requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.log.Info().Str("addr", ln.Addr().String()).Bool("dev", s.cfg.Dev).Str("base_path", s.cfg.BasePath).
-		Strs("pages", s.site.Routes()).Strs("islands", island.Names()).Strs("actions", action.Names()).Msg("listening")
+		Strs("pages", s.site.Routes()).Strs("islands", island.Names()).Strs("actions", action.Names()).Time("built", s.built).Msg("listening")
 	return s.app.Listener(ln)
 }
 

@@ -25,6 +25,10 @@ var (
 	buildErr  error
 )
 
+// buildStamp is the build time the test binary carries, as make build
+// stamps the commit time: 2026-01-01 00:00 UTC.
+const buildStamp = "1767225600"
+
 // serverBinary builds cmd/server once per test run, as `make build` does.
 func serverBinary(t *testing.T) string {
 	t.Helper()
@@ -35,7 +39,8 @@ func serverBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "server")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/atollhq/atoll/cmd/server").CombinedOutput()
+		out, err := exec.Command("go", "build", "-ldflags", "-X github.com/atollhq/atoll/server.buildStamp="+buildStamp,
+			"-o", binPath, "github.com/atollhq/atoll/cmd/server").CombinedOutput()
 		if err != nil {
 			buildErr = errors.New(string(out))
 		}
@@ -49,11 +54,11 @@ func serverBinary(t *testing.T) string {
 var binaryKey = seal.GenerateKey()
 
 // environ is a clean environment holding only PATH, HOME, a key, a
-// database in a fresh temporary directory and extra, which may override
-// any of them.
+// database in a fresh temporary directory, a short drain and extra, which
+// may override any of them.
 func environ(t *testing.T, extra ...string) []string {
 	db := filepath.Join(t.TempDir(), "atoll.db")
-	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ATOLL_KEYS=" + binaryKey, "ATOLL_DB=" + db}, extra...)
+	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ATOLL_KEYS=" + binaryKey, "ATOLL_DB=" + db, "ATOLL_DRAIN_DELAY=100ms"}, extra...)
 }
 
 func TestBadConfigurationExitsBeforeListening(t *testing.T) {

@@ -3,6 +3,8 @@ package tests
 import (
 	"context"
 	"github.com/atollhq/atoll"
+	"github.com/atollhq/atoll/config"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,7 +19,11 @@ import (
 
 func TestHealthAndMetrics(t *testing.T) {
 	clk := atolltest.NewClock(time.Now())
-	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(clk.Now))
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(clk.Now),
+		atolltest.WithConfig(func(c *config.Config) { c.MetricsAddr = "127.0.0.1:0" }))
+	if r := site.Get(t, "/metrics"); r.Status != 404 || strings.Contains(r.Body, "go_goroutines") {
+		t.Fatalf("/metrics on the public listener: %d, want the 404 page", r.Status)
+	}
 	for _, p := range []string{"/livez", "/readyz"} {
 		if r := site.Get(t, p); r.Status != 200 || r.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("%s: %d", p, r.Status)
@@ -33,7 +39,13 @@ func TestHealthAndMetrics(t *testing.T) {
 	site.Get(t, "/regenerated") // stale: starts one regeneration
 	var m string
 	for range 200 { // the regeneration runs in the background; poll the metrics for it
-		m = site.Get(t, "/metrics").Body
+		res, err := site.Client().Get(site.MetricsURL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		m = string(b)
 		if strings.Contains(m, `atoll_page_regenerations_total{page="/regenerated",result="ok"} 1`) {
 			break
 		}

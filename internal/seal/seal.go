@@ -1,8 +1,13 @@
 // Package seal encrypts and authenticates small values (island props,
-// batch lists) that travel through the browser, with AES-256-GCM and a
-// fresh random nonce per seal. Each sealed value is bound to a purpose,
-// such as the island's name, so a value sealed for one island never opens
-// for another.
+// batch lists) that travel through the browser, with AES-256-GCM. The
+// nonce is synthetic: an HMAC-SHA256, under a key derived from the
+// sealing key, of the purpose and the plaintext. So the same value sealed
+// for the same purpose with the same key gives the same text — replicas
+// of one build render identical pages and ETags — and two different
+// values never share a nonce. Sealed values reveal only that they are
+// equal, which the URLs they sit in show anyway. Each sealed value is
+// bound to a purpose, such as the island's name, so a value sealed for
+// one island never opens for another.
 //
 // Keys rotate without breaking pages already in caches: the first key
 // seals, every key opens.
@@ -11,7 +16,9 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -30,6 +37,8 @@ var ErrInvalid = errors.New("seal: invalid or tampered value")
 // Keys seals with the first key and opens with any.
 type Keys struct {
 	aeads []cipher.AEAD
+	// nonceKey derives the sealing key's synthetic nonces.
+	nonceKey []byte
 }
 
 // New returns Keys for raw 32-byte keys; the first one seals.
@@ -52,6 +61,9 @@ func New(raw ...[]byte) (*Keys, error) {
 		}
 		k.aeads = append(k.aeads, aead)
 	}
+	mac := hmac.New(sha256.New, raw[0])
+	mac.Write([]byte("atoll seal nonce v1"))
+	k.nonceKey = mac.Sum(nil)
 	return k, nil
 }
 
@@ -96,10 +108,11 @@ func (k *Keys) Seal(purpose string, plaintext []byte) string {
 	aead := k.aeads[0]
 	out := make([]byte, 1, 1+aead.NonceSize()+len(plaintext)+aead.Overhead())
 	out[0] = version
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		panic(err)
-	}
+	mac := hmac.New(sha256.New, k.nonceKey)
+	mac.Write([]byte(purpose))
+	mac.Write([]byte{0})
+	mac.Write(plaintext)
+	nonce := mac.Sum(nil)[:aead.NonceSize()]
 	out = append(out, nonce...)
 	out = aead.Seal(out, nonce, plaintext, []byte(purpose))
 	return base64.RawURLEncoding.EncodeToString(out)

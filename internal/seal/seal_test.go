@@ -56,8 +56,18 @@ func TestSealAndOpen(t *testing.T) {
 			}
 		})
 	}
-	if again := k.Seal("island:stock", props); again == sealed {
-		t.Fatal("two seals of the same props are identical: the nonce is not fresh")
+	// The nonce is synthetic: the same props seal to the same text (one
+	// build's replicas serve identical pages), other props or another
+	// purpose to other text under another nonce.
+	if again := k.Seal("island:stock", props); again != sealed {
+		t.Fatal("two seals of the same props differ: replicas would serve different pages")
+	}
+	nonceOf := func(s string) string { b, _ := base64.RawURLEncoding.DecodeString(s); return string(b[1:13]) }
+	if other := k.Seal("island:stock", append([]byte(nil), append(props, ' ')...)); nonceOf(other) == nonceOf(sealed) {
+		t.Fatal("two different props share a nonce")
+	}
+	if other := k.Seal("island:price", props); nonceOf(other) == nonceOf(sealed) {
+		t.Fatal("one value sealed for two purposes shares a nonce")
 	}
 	if opened, err := rotated.Open("island:stock", rotated.Seal("island:stock", props)); err != nil || !bytes.Equal(opened, props) {
 		t.Fatalf("the rotated set does not open its own seal: %v", err)
