@@ -31,9 +31,11 @@ func (s *Server) closeWhenDraining(c *fiber.Ctx) error {
 // accepts; longer ones get 414. Island URLs stay under islands.MaxURL.
 const MaxURI = 8 << 10
 
-// limitURI answers 414 for a request target over MaxURI.
-func limitURI(c *fiber.Ctx) error {
+// limitURI answers 414 for a request target over MaxURI, counted with
+// the other refusals (the request log has its line).
+func (s *Server) limitURI(c *fiber.Ctx) error {
 	if len(c.Request().RequestURI()) > MaxURI {
+		s.refused.counter.WithLabelValues("414").Inc()
 		return fiber.ErrRequestURITooLong
 	}
 	return c.Next()
@@ -42,7 +44,7 @@ func limitURI(c *fiber.Ctx) error {
 // refused logs and counts the requests the HTTP layer answers before any
 // route runs: malformed requests (400), clients too slow to send one
 // (408), bodies past the read limit (413) and headers past the read
-// buffer (431). A flood of them is visible in the metrics, and in the log
+// buffer (431); limitURI's 414s are counted with them. A flood of them is visible in the metrics, and in the log
 // at a bounded rate: at most refusedBurst lines a second, the rest
 // counted in the next line's "suppressed".
 type refused struct {
@@ -60,7 +62,7 @@ const refusedBurst = 10
 func newRefused(log zerolog.Logger, reg prometheus.Registerer) *refused {
 	r := &refused{log: log, counter: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "atoll", Name: "http_refused_total",
-		Help: "Requests refused by the HTTP layer before routing (malformed, too slow, too large), by status code.",
+		Help: "Requests refused before routing (malformed, too slow, too large, target too long), by status code.",
 	}, []string{"status_code"})}
 	reg.MustRegister(r.counter)
 	return r

@@ -221,7 +221,7 @@ func (s *Server) routes() {
 	s.app.Use(recoverPanics())
 	s.app.Use(secureHeaders(ContentSecurityPolicy(s.assets.Hashes(".js"), s.assets.Hashes(".css"))))
 	s.app.Use(limitBody(MaxBody))
-	s.app.Use(limitURI)
+	s.app.Use(s.limitURI)
 	s.app.Get("/livez", s.livez)
 	s.app.Get("/readyz", s.readyz)
 	s.app.All(base+"/actions/*", crossOriginProtection(s.cfg.Origin), s.actions.Handle)
@@ -343,6 +343,9 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 						k, ok := kv[i].(string)
 						if !ok {
 							return fmt.Errorf("props key %v is not a string", kv[i])
+						}
+						if _, dup := p.Props[k]; dup {
+							return fmt.Errorf("prop %q given twice", k)
 						}
 						p.Props[k] = fmt.Sprint(kv[i+1])
 					}

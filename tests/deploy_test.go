@@ -2,7 +2,6 @@ package tests
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -147,8 +146,8 @@ func TestSIGTERMDrainsWhereABalancerCanSeeIt(t *testing.T) {
 // refuses before any route runs: a malformed request line (400), headers
 // past the read buffer (431), a body past the read limit (413), and a
 // request target past MaxURI (414). Each is answered, counted in
-// atoll_http_refused_total or the request metrics, and logged; a flood is
-// logged at a bounded rate.
+// atoll_http_refused_total and logged; a flood is logged at a bounded
+// rate.
 func TestRefusedRequestsAreLoggedAndCounted(t *testing.T) {
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.MetricsAddr = "127.0.0.1:0" }))
 	addr := strings.TrimPrefix(site.URL, "http://")
@@ -191,16 +190,10 @@ func TestRefusedRequestsAreLoggedAndCounted(t *testing.T) {
 		fmt.Sprintf(`atoll_http_refused_total{status_code="400"} %d`, flood),
 		`atoll_http_refused_total{status_code="431"} 1`,
 		`atoll_http_refused_total{status_code="413"} 1`,
-		`atoll_http_requests_total{method="GET",path="/*",service="atoll",status_code="414"} 1`,
+		`atoll_http_refused_total{status_code="414"} 1`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
-		}
-		_ = want
-	}
-	for _, l := range strings.Split(m, "\n") {
-		if strings.Contains(l, "414") {
-			t.Log(l)
 		}
 	}
 	logged := strings.Count(site.Logs.String(), `"message":"refused before routing"`)
@@ -248,5 +241,4 @@ func TestCrossSiteCheckKnowsThePublicOrigin(t *testing.T) {
 	if s := post(plain, "Origin", "https://public.example", "X-Forwarded-Host", "public.example"); s != 403 {
 		t.Errorf("X-Forwarded-Host from an untrusted client: %d, want 403", s)
 	}
-	_ = context.Background
 }
