@@ -28,7 +28,7 @@ var Migrations = []store.Migration{
 		PRIMARY KEY (session_id, product_id)
 	);
 	INSERT INTO cart_lines (session_id, product_id, qty)
-		SELECT c.session_id, c.product_id, MIN(c.qty, 99) FROM cart_items c JOIN sessions s ON s.id = c.session_id;
+		SELECT c.session_id, c.product_id, CASE WHEN c.qty > 99 THEN 99 ELSE c.qty END FROM cart_items c JOIN sessions s ON s.id = c.session_id;
 	DROP TABLE cart_items;`},
 }
 
@@ -50,6 +50,9 @@ func NewCarts(db *sql.DB, now func() time.Time) *Carts { return &Carts{db: db, n
 // Add adds qty of a product to the session's cart and returns how many
 // items the cart then holds, or ErrTooMany.
 func (c *Carts) Add(ctx context.Context, sessionID, productID string, qty int) (int, error) {
+	if qty > MaxQty { // the table's CHECK would refuse it first, as a database error
+		return 0, ErrTooMany
+	}
 	res, err := c.db.ExecContext(ctx, `INSERT INTO cart_lines (session_id, product_id, qty) VALUES ($1, $2, $3)
 		ON CONFLICT (session_id, product_id) DO UPDATE SET qty = cart_lines.qty + excluded.qty
 		WHERE cart_lines.qty + excluded.qty <= $4`, sessionID, productID, qty, MaxQty)

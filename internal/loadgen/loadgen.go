@@ -24,6 +24,9 @@ type Target struct {
 	URL    string
 	Header http.Header
 	Status int // 0 means 200
+	// Method is GET when empty; Body is sent with it.
+	Method string
+	Body   string
 }
 
 // Config bounds a run.
@@ -158,6 +161,10 @@ func do(ctx context.Context, c *fasthttp.Client, t Target) (int, time.Duration, 
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(res)
 	req.SetRequestURI(t.URL)
+	if t.Method != "" {
+		req.Header.SetMethod(t.Method)
+		req.SetBodyString(t.Body)
+	}
 	for k, vs := range t.Header {
 		for _, v := range vs {
 			req.Header.Add(k, v)

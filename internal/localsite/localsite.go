@@ -26,7 +26,11 @@ type Site struct {
 }
 
 // Start serves the demo site with log as its logger.
-func Start(log zerolog.Logger) (*Site, error) {
+func Start(log zerolog.Logger) (*Site, error) { return StartWith(log, "") }
+
+// StartWith serves the demo site on the store db names (a postgres://
+// URL), or on a throwaway SQLite file when db is empty.
+func StartWith(log zerolog.Logger, db string) (*Site, error) {
 	dir, err := os.MkdirTemp("", "atoll-local-")
 	if err != nil {
 		return nil, err
@@ -34,6 +38,9 @@ func Start(log zerolog.Logger) (*Site, error) {
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DB = filepath.Join(dir, "atoll.db")
+	if db != "" {
+		cfg.DB = db
+	}
 	cfg.Keys, _ = seal.ParseKeys(seal.GenerateKey())
 	app := &server.App{Config: cfg, Log: log, Site: atoll.Demo()}
 	if err := app.Start(); err != nil {
