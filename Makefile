@@ -4,7 +4,7 @@ BUNDLE := public/vendor/bundle.js
 STAMP := node_modules/.package-lock.json
 KEY   := data/atoll.key
 
-.PHONY: run dev test build bench load soak assets screenshot clean
+.PHONY: run dev test build bench load soak assets screenshot clean new-site
 
 # npm ci installs exactly what package-lock.json pins, checking integrity.
 $(STAMP): package.json package-lock.json
@@ -41,13 +41,14 @@ dev: assets
 build: assets
 	$(GO) build -o bin/server ./cmd/server
 
-## test: vet, every test under the race detector (needs chromium and nginx), a short fuzz run
+## test: vet, every test under the race detector (needs chromium and nginx), a short fuzz run, then the same for examples/mount
 # (the fuzz budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
 test: assets
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 500000x ./internal/seal
+	cd examples/mount && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## bench: Go benchmarks and a load run over loopback, each against a bare Fiber handler doing the same work
 ## and sending the same headers; built with the profile cmd/server is built with
@@ -75,8 +76,8 @@ soak: assets
 	$(GO) run ./tools/soak -d 60s
 
 ## browserbench: pages in headless chromium, fresh cache, 0 and 40 ms RTT (docs/BENCHMARKS.md), then Astro's anchor beside them
-# The anchor (../shared/bench/anchor.sh, when present) loads bin/server's pages next to Astro's /many in one
-# run. It waits for every [aria-busy="true"] to go, so "/" (its ticker waits to be scrolled to) is left out.
+# The anchor, a script kept beside this checkout and run when present, loads bin/server's pages next to
+# Astro's /many in one run. It waits for every [aria-busy="true"] to go, so "/" (its ticker waits to be scrolled to) is left out.
 BB_RUNS  ?= 15
 BB_PAGES ?= /compare,/many-batched,/many,/
 BB_ANCHOR_PAGES ?= /compare /many-batched /many
@@ -94,6 +95,10 @@ browserbench: build
 	  echo; echo "anchor: Astro /many beside bin/server on 127.0.0.1:$(BB_PORT), medians, one run"; \
 	  RUNS=$(BB_RUNS) ../shared/bench/anchor.sh $(foreach p,$(BB_ANCHOR_PAGES),http://127.0.0.1:$(BB_PORT)$(p)); \
 	else echo "browserbench: ../shared/bench/anchor.sh not found, Astro not measured"; fi
+
+## new-site: start a site of your own in a new module that requires Atoll: make new-site DIR=../mysite MODULE=example.com/mysite
+new-site:
+	$(GO) run ./tools/newsite -dir "$(DIR)" -module "$(MODULE)"
 
 ## screenshot: refresh docs/screenshot.png in headless chromium
 screenshot: assets

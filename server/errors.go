@@ -63,7 +63,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 // errorPage is a plain page for statuses other than 404, which has a page
 // of its own in the site layout.
 func (s *Server) errorPage(status int) []byte {
-	css, _ := s.assets.URL("css/site.css")
+	css, _ := s.asset().URL("css/site.css")
 	text := http.StatusText(status)
 	if text == "" {
 		text = "Error"

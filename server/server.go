@@ -81,7 +81,8 @@ type Server struct {
 	now      func() time.Time
 	site     *pages.Site
 	renderer pages.Renderer
-	assets   *assets.Assets
+	// assets are the public files; in dev mode read again for every page.
+	assets   atomic.Pointer[assets.Assets]
 	islands  *islands.Engine
 	actions  *action.Engine
 	store    store.Store
@@ -92,6 +93,8 @@ type Server struct {
 	built     time.Time
 	metrics   *metrics
 	draining  atomic.Bool
+	// files hold pages/, layouts/ and public/.
+	files fs.FS
 	// refused logs and counts requests refused before routing.
 	refused *refused
 	// pagePolicy is the Cache-Control of static pages, made once.
@@ -146,7 +149,8 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ATOLL_KEYS: %w", err)
 	}
-	if s.assets, err = assets.Load(files, "public", o.Config.BasePath+assets.Prefix); err != nil {
+	s.files = files
+	if err := s.loadAssets(); err != nil {
 		return nil, err
 	}
 	s.islands, err = islands.New(islands.Options{
@@ -167,7 +171,13 @@ func New(o Options) (*Server, error) {
 	}
 	s.renderer = pages.Renderer{FS: files, Funcs: s.pageFuncs(files), Built: s.built, Now: o.Now}
 	if s.site, err = s.renderer.Build(); err != nil {
-		return nil, err
+		if !o.Config.Dev {
+			return nil, err
+		}
+		// In dev mode every page is rendered again per request, so a
+		// template that does not render yet shows its error there.
+		o.Log.Error().Err(err).Msg("dev mode: the site does not build; pages will show the error until it is fixed")
+		s.site = &pages.Site{NotFound: &pages.Page{Body: []byte("<!doctype html><title>Not found</title><h1>Not found</h1>")}}
 	}
 	s.site.NotFound.Precompress()
 	for _, route := range s.site.Routes() {
@@ -219,7 +229,17 @@ func (s *Server) routes() {
 	s.app.Use(s.closeWhenDraining)
 	s.app.Use(requestLog(s.log, s.handleError))
 	s.app.Use(recoverPanics())
-	s.app.Use(secureHeaders(ContentSecurityPolicy(s.assets.Hashes(".js"), s.assets.Hashes(".css"))))
+	if s.cfg.Dev {
+		// Files change between requests: the policy follows them, and
+		// stays the same policy.
+		s.app.Use(func(c *fiber.Ctx) error {
+			a := s.asset()
+			return secureHeaders(ContentSecurityPolicy(a.Hashes(".js"), a.Hashes(".css")))(c)
+		})
+	} else {
+		a := s.asset()
+		s.app.Use(secureHeaders(ContentSecurityPolicy(a.Hashes(".js"), a.Hashes(".css"))))
+	}
 	s.app.Use(limitBody(MaxBody))
 	s.app.Use(s.limitURI)
 	s.app.Get("/livez", s.livez)
@@ -227,7 +247,7 @@ func (s *Server) routes() {
 	s.app.All(base+"/actions/*", crossOriginProtection(s.cfg.Origin), s.actions.Handle)
 	s.app.All(base+islands.Path, s.islands.HandleBatch)
 	s.app.All(base+islands.Path+"/:name", s.islands.Handle)
-	s.app.Get(base+assets.Prefix+"*", s.assets.Handle)
+	s.app.Get(base+assets.Prefix+"*", func(c *fiber.Ctx) error { return s.asset().Handle(c) })
 	s.app.All("/*", s.page)
 }
 
@@ -251,7 +271,25 @@ func limitBody(max int) fiber.Handler {
 
 // AssetURL is the fingerprinted URL of a file under public/, such as
 // "css/site.css", for tests and tools.
-func (s *Server) AssetURL(name string) (string, error) { return s.assets.URL(name) }
+func (s *Server) AssetURL(name string) (string, error) { return s.asset().URL(name) }
+
+// asset returns the public files as last loaded.
+func (s *Server) asset() *assets.Assets { return s.assets.Load() }
+
+// loadAssets reads the public files: once, compressed ahead of time; in
+// dev mode again before every page, uncompressed and never cached.
+func (s *Server) loadAssets() error {
+	load := assets.Load
+	if s.cfg.Dev {
+		load = assets.LoadDev
+	}
+	a, err := load(s.files, "public", s.cfg.BasePath+assets.Prefix)
+	if err != nil {
+		return err
+	}
+	s.assets.Store(a)
+	return nil
+}
 
 // App is the Fiber application, for benchmarks that drive its handler
 // without a socket.
@@ -375,8 +413,8 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 			},
 			"preload": func() template.HTML { return preloadMark },
 			"renders": func() []islands.RenderCount { return s.islands.RendersLastMinute(s.now()) },
-			"asset":   s.assets.URL,
-			"inline":  s.assets.Inline,
+			"asset":   func(name string) (string, error) { return s.asset().URL(name) },
+			"inline":  func(name string) (template.HTML, error) { return s.asset().Inline(name) },
 			"url":     func(path string) string { return s.cfg.BasePath + path },
 			"snippet": func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
 		}

@@ -43,6 +43,8 @@ type file struct {
 // Assets maps logical names (css/site.css) to fingerprinted URLs and URLs
 // to file contents.
 type Assets struct {
+	// dev serves every file uncompressed and "no-store" (LoadDev).
+	dev   bool
 	urls  map[string]string // logical name -> URL
 	files map[string]*file  // URL path -> file
 	// hashes are the CSP sources ('sha256-…') of every script and
@@ -54,7 +56,18 @@ type Assets struct {
 // (Prefix, behind the site's base path). It fails when a Required file is
 // missing, naming the command that builds it.
 func Load(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
-	a := &Assets{urls: map[string]string{}, files: map[string]*file{}, hashes: map[string][]string{}}
+	return load(fsys, dir, urlPrefix, false)
+}
+
+// LoadDev is Load for dev mode: nothing is compressed ahead of time and
+// every response says "no-store", so a file read again after an edit
+// shows at once.
+func LoadDev(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
+	return load(fsys, dir, urlPrefix, true)
+}
+
+func load(fsys fs.FS, dir, urlPrefix string, dev bool) (*Assets, error) {
+	a := &Assets{dev: dev, urls: map[string]string{}, files: map[string]*file{}, hashes: map[string][]string{}}
 	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -76,7 +89,11 @@ func Load(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
 			ct = "application/octet-stream"
 		}
 		a.urls[name] = url
-		f := &file{variants: compress.NewVariants(body, `"`+hash+`"`), contentType: ct}
+		variants := compress.Plain
+		if !dev {
+			variants = compress.NewVariants
+		}
+		f := &file{variants: variants(body, `"`+hash+`"`), contentType: ct}
 		f.inline, f.inlineErr = inlineElement(ext, body)
 		a.files[url] = f
 		if ext == ".js" || ext == ".css" {
@@ -159,6 +176,10 @@ func (a *Assets) Handle(c *fiber.Ctx) error {
 	body, enc, etag := f.variants.Pick(c.Get(fiber.HeaderAcceptEncoding))
 	c.Set(fiber.HeaderContentType, f.contentType)
 	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	if a.dev {
+		httpcache.NoStore(c)
+		return c.Send(body)
+	}
 	if httpcache.Immutable(c, etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}

@@ -41,6 +41,12 @@ type Variants struct {
 // page instead of the ~33 MiB its default window takes at quality 11,
 // which, for every page and asset at startup, left the process holding
 // some 90 MiB it no longer used.
+// Plain holds body alone, for dev mode, where files change between
+// requests and compressing them ahead of time would only slow each edit.
+func Plain(body []byte, etag string) *Variants {
+	return &Variants{bodies: map[string][]byte{Identity: body}, etags: map[string]string{Identity: etag}}
+}
+
 func NewVariants(body []byte, etag string) *Variants {
 	v := &Variants{bodies: map[string][]byte{Identity: body}, etags: map[string]string{Identity: etag}}
 	if len(body) < MinSize {

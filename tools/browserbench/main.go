@@ -5,9 +5,9 @@
 // island renders the server did per view. `make browserbench` runs it.
 //
 // It starts the real site in this process on a loopback port unless -url
-// names one that already runs. The timings follow the anchor's
-// time-to-island.mjs (../shared/bench/browser/), so its figures and these
-// can be read side by side:
+// names one that already runs. The timings follow the ones the Astro
+// anchor (the comparison `make browserbench` runs when it is present)
+// takes, so its figures and these can be read side by side:
 //
 //   - the clock is the page's own: performance.timeOrigin is navigation start;
 //     dcl is domContentLoadedEventStart of the navigation entry;
