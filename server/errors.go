@@ -57,7 +57,21 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if status == fiber.StatusNotFound {
 		return c.Status(status).Send(s.site.NotFound.Body)
 	}
+	if s.cfg.Dev && status >= 500 {
+		// Dev mode only: the error itself, with the template file and
+		// line it names, where the developer is looking.
+		return c.Status(status).Send(s.devErrorPage(status, err))
+	}
 	return c.Status(status).Send(s.errorPage(status))
+}
+
+// devErrorPage shows err in the browser, for dev mode.
+func (s *Server) devErrorPage(status int, err error) []byte {
+	return fmt.Appendf(nil, `<!doctype html><html lang="en"><head><meta charset="utf-8">`+
+		`<meta name="viewport" content="width=device-width, initial-scale=1"><title>%d · dev error · Atoll</title></head>`+
+		`<body><main class="container error-page" data-dev-error><h1>%d %s</h1><p>Dev mode shows the error; production shows a plain page.</p>`+
+		`<pre style="white-space:pre-wrap">%s</pre></main></body></html>`,
+		status, status, html.EscapeString(http.StatusText(status)), html.EscapeString(err.Error()))
 }
 
 // errorPage is a plain page for statuses other than 404, which has a page

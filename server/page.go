@@ -55,6 +55,9 @@ func (s *Server) page(c *fiber.Ctx) error {
 			return err
 		}
 		httpcache.NoStore(c)
+		if s.devPage != nil {
+			return sendDynamic(c, s.devPage(fresh.Body))
+		}
 		return sendDynamic(c, fresh.Body)
 	}
 	if p.Mode == pages.Revalidate {

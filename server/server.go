@@ -93,6 +93,8 @@ type Server struct {
 	built     time.Time
 	metrics   *metrics
 	draining  atomic.Bool
+	// devPage, in a dev build, adds the reload script to each page.
+	devPage func([]byte) []byte
 	// files hold pages/, layouts/ and public/.
 	files fs.FS
 	// refused logs and counts requests refused before routing.
@@ -230,9 +232,12 @@ func (s *Server) routes() {
 	s.app.Use(requestLog(s.log, s.handleError))
 	s.app.Use(recoverPanics())
 	if s.cfg.Dev {
-		// Files change between requests: the policy follows them, and
-		// stays the same policy.
+		// Files change between requests: read them again for each, and
+		// let the policy follow them (the same policy, current hashes).
 		s.app.Use(func(c *fiber.Ctx) error {
+			if err := s.loadAssets(); err != nil {
+				return err
+			}
 			a := s.asset()
 			return secureHeaders(ContentSecurityPolicy(a.Hashes(".js"), a.Hashes(".css")))(c)
 		})
@@ -248,8 +253,16 @@ func (s *Server) routes() {
 	s.app.All(base+islands.Path, s.islands.HandleBatch)
 	s.app.All(base+islands.Path+"/:name", s.islands.Handle)
 	s.app.Get(base+assets.Prefix+"*", func(c *fiber.Ctx) error { return s.asset().Handle(c) })
+	if s.cfg.Dev && devExtras != nil {
+		devExtras(s)
+	}
 	s.app.All("/*", s.page)
 }
+
+// devExtras is set only in a program built with the atolldev tag (make
+// dev): it adds the browser-reload endpoint and sets devPage. Production
+// builds contain neither.
+var devExtras func(s *Server)
 
 // Request body limits: MaxBody is the largest body any route accepts;
 // ReadLimit the largest the server reads before answering 413.
@@ -277,7 +290,7 @@ func (s *Server) AssetURL(name string) (string, error) { return s.asset().URL(na
 func (s *Server) asset() *assets.Assets { return s.assets.Load() }
 
 // loadAssets reads the public files: once, compressed ahead of time; in
-// dev mode again before every page, uncompressed and never cached.
+// dev mode again for every request, uncompressed and never cached.
 func (s *Server) loadAssets() error {
 	load := assets.Load
 	if s.cfg.Dev {
