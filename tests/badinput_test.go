@@ -37,7 +37,9 @@ func sealWith(t *testing.T, key []byte, purpose string, v any) string {
 	return k.Seal(purpose, b)
 }
 
-// TestBadInput walks the bad-input table of DESIGN.md.
+// TestBadInput walks the bad-input cases of the caching contract: each
+// tampered, oversized or malformed request gets a clear 4xx and the
+// server and the other islands carry on.
 func TestBadInput(t *testing.T) {
 	site := atolltest.Start(t, atoll.Demo())
 	key := site.Config.Keys[0]
