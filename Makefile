@@ -3,6 +3,9 @@ GO    ?= go
 BUNDLE := public/vendor/bundle.js
 STAMP := node_modules/.package-lock.json
 KEY   := data/atoll.key
+# The build's time, for the pages' build timestamp and ETags: the last
+# commit's, so replicas of one build serve the same bytes.
+STAMP_LDFLAGS = -ldflags "-X github.com/atollhq/atoll/server.buildStamp=$$(git log -1 --format=%ct 2>/dev/null || date +%s)"
 
 .PHONY: run dev test build bench load soak assets screenshot clean new-site
 
@@ -31,15 +34,15 @@ assets: $(BUNDLE)
 
 ## run: serve the demo site on http://127.0.0.1:8080 (key in data/, made once)
 run: assets $(KEY)
-	ATOLL_KEYS="$${ATOLL_KEYS:-$$(cat $(KEY))}" $(GO) run ./cmd/server
+	ATOLL_KEYS="$${ATOLL_KEYS:-$$(cat $(KEY))}" $(GO) run $(STAMP_LDFLAGS) ./cmd/server
 
 ## dev: the same with templates re-read from disk on every request
 dev: assets
 	ATOLL_DEV=1 $(GO) run ./cmd/server
 
-## build: write bin/server
+## build: write bin/server, stamped with the last commit's time
 build: assets
-	$(GO) build -o bin/server ./cmd/server
+	$(GO) build $(STAMP_LDFLAGS) -o bin/server ./cmd/server
 
 ## test: vet, every test under the race detector (needs chromium and nginx), a short fuzz run, then the same for examples/mount
 # (the fuzz budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
@@ -51,10 +54,12 @@ test: assets
 	cd examples/mount && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## bench: Go benchmarks and a load run over loopback, each against a bare Fiber handler doing the same work
-## and sending the same headers; built with the profile cmd/server is built with
+## and sending the same headers; built with the profile cmd/server is built with; then actions per second
+## and island latency on SQLite beside PostgreSQL (needs Debian's postgresql)
 bench: assets
 	$(GO) test -pgo=$(PGO) -run '^$$' -bench . -benchmem -benchtime 2s ./tests/ ./internal/seal | $(GO) run ./tools/benchratio
 	$(GO) run -pgo=$(PGO) ./tools/loadbench -d 5s -c 32
+	$(GO) run ./tools/storebench -d 4s -c 16
 
 # go build picks up default.pgo in the main package's directory, so
 # `go build ./cmd/server` (and make build) use it without a flag; the bench
