@@ -55,4 +55,3 @@ func (m *Market) Quote(symbol string) (Quote, bool) {
 	m.prices[symbol] = price
 	return Quote{Symbol: symbol, Price: price, Change: price - old, At: m.now()}, true
 }
-

@@ -28,6 +28,18 @@ const (
 	purgeLock   int64 = 0x61746f6c6c02
 )
 
+// checkSite refuses site migrations owned by the engine: the engine
+// counts every "atoll" step as its own, so a site's would stand in for
+// the engine's next one, which would then never run.
+func checkSite(site []Migration) error {
+	for _, m := range site {
+		if m.Owner == "atoll" {
+			return fmt.Errorf("a site migration is owned by %q, the engine's owner", m.Owner)
+		}
+	}
+	return nil
+}
+
 // migrate applies, in one transaction, every step not yet applied. The
 // database records how many steps of each owner it has; a database that
 // has more than this program knows is refused rather than guessed at.

@@ -40,6 +40,9 @@ type Postgres struct {
 // site's (which must be written in SQL both backends accept). now is the
 // clock for expiry.
 func OpenPostgres(ctx context.Context, url string, now func() time.Time, site ...Migration) (*Postgres, error) {
+	if err := checkSite(site); err != nil {
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres: %w", err)

@@ -45,12 +45,8 @@ func OpenSQLite(path string, now func() time.Time, site ...Migration) (*SQLite, 
 			return nil, fmt.Errorf("store: open %s: directory %s: %w", path, dir, err)
 		}
 	}
-	for _, m := range site {
-		// The engine counts every "atoll" step as its own: a site's would
-		// stand in for the engine's next one, which would then never run.
-		if m.Owner == "atoll" {
-			return nil, fmt.Errorf("store: open %s: a site migration is owned by %q, the engine's owner", path, m.Owner)
-		}
+	if err := checkSite(site); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"

@@ -158,6 +158,11 @@ func TestActionBadInput(t *testing.T) {
 	signed := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
 	expiring := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Old"}}))
 	cookie := func(id string) []string { return []string{"Cookie", store.SessionCookie + "=" + id} }
+	// Something in the cart, so that a refused remove that went through
+	// anyway would show.
+	if r := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}}, cookie(signed.Value)...); r.Status != 200 {
+		t.Fatalf("add: %d %q", r.Status, r.Body)
+	}
 	cases := []struct {
 		name    string
 		path    string
@@ -175,6 +180,12 @@ func TestActionBadInput(t *testing.T) {
 		{name: "a quantity of zero", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}, "qty": {"0"}}, header: cookie(signed.Value), status: 400},
 		{name: "a quantity of eleven", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}, "qty": {"11"}}, header: cookie(signed.Value), status: 400},
 		{name: "a quantity that is not a number", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}, "qty": {"2e1"}}, header: cookie(signed.Value), status: 400},
+		{name: "a remove without a session", path: "/actions/cart/remove", form: url.Values{"product": {"reef-mug"}}, status: 401},
+		{name: "a remove with a forged session", path: "/actions/cart/remove", form: url.Values{"product": {"reef-mug"}}, header: cookie(store.NewSessionID()), status: 401, clears: true},
+		{name: "a remove of an unknown product", path: "/actions/cart/remove", form: url.Values{"product": {"unicorn"}}, header: cookie(signed.Value), status: 404},
+		{name: "a remove without a product", path: "/actions/cart/remove", form: url.Values{"qty": {"1"}}, header: cookie(signed.Value), status: 400},
+		{name: "a remove of an empty product", path: "/actions/cart/remove", form: url.Values{"product": {" "}}, header: cookie(signed.Value), status: 400},
+		{name: "a cross-site remove", path: "/actions/cart/remove", form: url.Values{"product": {"reef-mug"}}, header: append(cookie(signed.Value), "Sec-Fetch-Site", "cross-site"), status: 403},
 		{name: "a forged session id", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}}, header: cookie(store.NewSessionID()), status: 401, clears: true},
 		{name: "a malformed session id", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}}, header: cookie("'; DROP TABLE sessions; --"), status: 401, clears: true},
 		{name: "an expired session", path: "/actions/cart/add", form: url.Values{"product": {"reef-mug"}}, header: cookie(expiring.Value), status: 401, clears: true,
@@ -218,6 +229,45 @@ func TestActionBadInput(t *testing.T) {
 	}
 	if r := site.Get(t, "/actions/sign-in"); r.Status != 405 || r.Header.Get("Allow") != "POST" {
 		t.Errorf("GET on an action: %d, Allow %q", r.Status, r.Header.Get("Allow"))
+	}
+}
+
+func TestRemoveFromCart(t *testing.T) {
+	site := atolltest.Start(t, atoll.Demo())
+	c := sessionCookie(site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"2"}}))
+	if c == nil {
+		t.Fatal("the first add set no session cookie")
+	}
+	cookie := []string{"Cookie", store.SessionCookie + "=" + c.Value}
+	site.Post(t, "/actions/cart/add", url.Values{"product": {"gopher-float"}, "qty": {"3"}}, cookie...)
+	if got := cartFor(t, site, c.Value); got != "5" {
+		t.Fatalf("cart count %q, want 5", got)
+	}
+
+	r := site.Post(t, "/actions/cart/remove", url.Values{"product": {"reef-mug"}}, cookie...)
+	if r.Status != 200 || r.Header.Get("HX-Trigger") != "cart-updated" || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("remove: %d, HX-Trigger %q, Cache-Control %q, %q", r.Status, r.Header.Get("HX-Trigger"), r.Header.Get("Cache-Control"), r.Body)
+	}
+	if !strings.Contains(r.Body, "Removed Reef mug. 3 in your cart.") || strings.Contains(r.Body, `role="alert"`) {
+		t.Fatalf("remove said %q", r.Body)
+	}
+	if sc := r.Header.Values("Set-Cookie"); len(sc) > 0 {
+		t.Fatalf("a remove with a live session set a cookie: %q", sc)
+	}
+	if got := cartFor(t, site, c.Value); got != "3" {
+		t.Fatalf("after the remove the cart count is %q, want 3", got)
+	}
+	if st := stats(t, site); st != (siteStats{Users: 0, Sessions: 1, CartItems: 3}) {
+		t.Fatalf("store %+v", st)
+	}
+
+	// Removing a product the cart does not hold changes nothing, and says so.
+	again := site.Post(t, "/actions/cart/remove", url.Values{"product": {"reef-mug"}}, cookie...)
+	if again.Status != 200 || again.Header.Get("HX-Trigger") != "cart-updated" || !strings.Contains(again.Body, "3 in your cart") {
+		t.Fatalf("removing an absent product: %d, HX-Trigger %q, %q", again.Status, again.Header.Get("HX-Trigger"), again.Body)
+	}
+	if got := cartFor(t, site, c.Value); got != "3" {
+		t.Fatalf("after removing an absent product the cart count is %q, want 3", got)
 	}
 }
 
