@@ -93,6 +93,9 @@ type Line struct {
 	Qty     int
 }
 
+// Cents is the line's total in euro cents.
+func (l Line) Cents() int { return l.Product.Cents * l.Qty }
+
 // Lines returns the session's cart in catalog order.
 func (c *Carts) Lines(ctx context.Context, sessionID string) ([]Line, error) {
 	rows, err := c.db.QueryContext(ctx, `SELECT c.product_id, c.qty FROM cart_lines c JOIN sessions s ON s.id = c.session_id

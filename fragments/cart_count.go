@@ -16,7 +16,7 @@ func init() {
 	island.Register(island.Island{
 		Name:     "cart-count",
 		Fallback: `<span class="cart-link"><span class="cart-label">Cart</span> <span class="cart-count skeleton"></span></span>`,
-		Template: `<a class="cart-link" href="{{.Base}}/products"><span class="cart-label">Cart</span> ` +
+		Template: `<a class="cart-link" href="{{.Base}}/cart"><span class="cart-label">Cart</span> ` +
 			`<span class="cart-count" data-field="cart-count">{{.Count}}</span></a>`,
 		Render:  renderCartCount,
 		Cookies: []string{store.SessionCookie},

@@ -9,14 +9,15 @@ import (
 )
 
 // The latency island stands in for a slow data source: it waits the
-// number of milliseconds in its "ms" prop (at most 2000) before it
-// renders, and shows its "n" prop and how long it took. The /many pages
-// place ten of them. It reads props only.
+// number of milliseconds in its required "ms" prop (at most 2000) before
+// it renders, and shows its optional "n" prop and how long it took. The
+// /many pages place ten of them. It reads props only.
 func init() {
 	island.Register(island.Island{
 		Name:     "latency",
 		Fallback: `<div class="tile"><strong><span class="skeleton w-3"></span></strong><span><span class="skeleton w-6"></span></span></div>`,
 		Template: `<div class="tile tile--done"><strong data-field="n">#{{.N}}</strong><span>{{.MS}} ms</span></div>`,
+		Props:    []island.Prop{{Name: "ms", Required: true}, {Name: "n"}},
 		Render:   renderLatency,
 	})
 }

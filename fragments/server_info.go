@@ -9,6 +9,9 @@ import (
 
 // The server-info island shows the server's time and date and a random
 // token, all made fresh on every render. It reads no cookies and no store.
+// It takes one prop, "n", and ignores it: /compare passes each of its ten
+// a different n, as Astro's reference page does, so each fetches a URL of
+// its own.
 func init() {
 	island.Register(island.Island{
 		Name: "server-info",
@@ -22,6 +25,7 @@ func init() {
 			`<div class="fact"><dt>Server Date</dt><dd data-field="date">{{.Date}}</dd></div>` +
 			`<div class="fact"><dt>Random Token</dt><dd data-field="token">{{.Token}}</dd></div>` +
 			`</dl>`,
+		Props:  []island.Prop{{Name: "n"}},
 		Render: renderServerInfo,
 	})
 }

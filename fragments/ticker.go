@@ -9,9 +9,10 @@ import (
 )
 
 // The ticker island shows simulated share prices, each with an up or down
-// mark and the time of its quote. Pages place it with (poll "3s") so it
-// refreshes itself. It reads the demo's market and the "symbols" prop
-// (comma-separated; default ATL,GOPH,HTMX); no cookies.
+// mark and the time of its quote; its template is ticker.html. Pages
+// place it with (poll "3s") so it refreshes itself. It reads the demo's
+// market and the optional "symbols" prop (comma-separated; default
+// ATL,GOPH,HTMX); no cookies.
 //
 // The list is no live region: a poll replaces it silently, so a screen
 // reader reads the prices when the visitor goes to them, with the time of
@@ -24,12 +25,10 @@ func init() {
 			`<li><span class="skeleton w-6"></span> <span class="skeleton w-8"></span></li>` +
 			`<li><span class="skeleton w-6"></span> <span class="skeleton w-8"></span></li>` +
 			`<li><span class="skeleton w-6"></span> <span class="skeleton w-8"></span></li></ul>`,
-		Template: `<ul class="ticker">{{range .}}` +
-			`<li class="quote quote--{{.Dir}}" data-symbol="{{.Symbol}}"><span class="symbol">{{.Symbol}}</span> ` +
-			`<span class="price" data-field="price-{{.Symbol}}">{{.Price}}</span> ` +
-			`<span class="change"><span aria-hidden="true">{{.Mark}}</span> {{.Change}}</span> ` +
-			`<time class="at" datetime="{{.ISO}}">{{.Time}}</time></li>{{end}}</ul>`,
-		Render: renderTicker,
+		TemplateFile: "ticker.html",
+		Files:        templates,
+		Props:        []island.Prop{{Name: "symbols"}},
+		Render:       renderTicker,
 	})
 }
 

@@ -6,15 +6,17 @@ import (
 )
 
 // The user-greeting island greets the visitor by name when their session
-// cookie names a known user, and as Guest otherwise. It reads the session
-// cookie and the Sessions store.
+// cookie names a known user, and as Guest otherwise; its template is
+// user_greeting.html. It reads the session cookie and the Sessions store;
+// it takes no props.
 func init() {
 	island.Register(island.Island{
-		Name:     "user-greeting",
-		Fallback: `<p class="greeting"><span class="skeleton w-12"></span></p>`,
-		Template: `<p class="greeting">Hello, <span data-field="name">{{.Name}}</span>!</p>`,
-		Render:   renderGreeting,
-		Cookies:  []string{store.SessionCookie},
+		Name:         "user-greeting",
+		Fallback:     `<p class="greeting"><span class="skeleton w-12"></span></p>`,
+		TemplateFile: "user_greeting.html",
+		Files:        templates,
+		Render:       renderGreeting,
+		Cookies:      []string{store.SessionCookie},
 	})
 }
 

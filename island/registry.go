@@ -10,14 +10,35 @@
 //		})
 //	}
 //
+// An island that takes props declares them, and a template may live in a
+// file beside the island's Go file:
+//
+//	//go:embed *.html
+//	var templates embed.FS
+//
+//	island.Register(island.Island{
+//		Name:         "latency",
+//		Props:        []island.Prop{{Name: "ms", Required: true}, {Name: "n"}},
+//		TemplateFile: "latency.html",
+//		Files:        templates,
+//		Render:       renderLatency,
+//	})
+//
 // Registration only stores the island; the server parses every template
-// at startup and refuses to start if one does not parse.
+// at startup and refuses to start if one does not parse, or if a page
+// places an island without a prop it requires or with one it does not
+// take. Template errors name the island, the file and the line.
 package island
 
 import (
 	"fmt"
 	"html/template"
+	"io/fs"
+	"path"
+	"runtime"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -33,7 +54,22 @@ type Island struct {
 	Fallback template.HTML
 	// Template is html/template source; it is executed with what Render
 	// returns. Its output is the fragment, with no layout and no doctype.
+	// An island sets Template or TemplateFile, not both.
 	Template string
+	// TemplateFile is the path in Files of a file holding the template
+	// instead, such as "user_greeting.html" beside user_greeting.go.
+	// Errors name it by its place in the repository: the directory of the
+	// package that registers the island joined with TemplateFile, which
+	// is where go:embed reads it from.
+	TemplateFile string
+	// Files holds TemplateFile: usually an embed.FS of the package that
+	// registers the island.
+	Files fs.FS
+	// Props declares the props the island takes. A page that places the
+	// island without a required one, or with one not declared here, stops
+	// startup; a request that way gets 400. An island with no Props takes
+	// none.
+	Props []Prop
 	// Render gathers the island's data for one request.
 	Render func(r *Request) (any, error)
 	// Timeout overrides the server's island deadline when it is not zero.
@@ -45,6 +81,52 @@ type Island struct {
 	// "no-store". It may be "private, max-age=N", or "public, max-age=N"
 	// for an island that reads no cookies; anything else stops startup.
 	CacheControl string
+
+	// file and line are where Register was called (see Source).
+	file string
+	line int
+}
+
+// Prop declares one prop an island takes: the key a page passes with
+// (props "name" value), and whether every placement must pass it.
+type Prop struct {
+	Name     string
+	Required bool
+}
+
+// Source returns the file and line of the Register call that added the
+// island, the file named by its place in the main module, such as
+// "fragments/account.go" (or by its import path when it is in another
+// module); "" and 0 for an island that was never registered.
+func (i Island) Source() (file string, line int) { return i.file, i.line }
+
+// CheckProps reports the first required prop, in declaration order, that
+// props lack, or else the first prop, by name, that the island does not
+// declare; nil when props match the declaration.
+func (i Island) CheckProps(props map[string]string) error {
+	for _, p := range i.Props {
+		if _, ok := props[p.Name]; p.Required && !ok {
+			return fmt.Errorf("missing required prop %q", p.Name)
+		}
+	}
+	var undeclared []string
+	for k := range props {
+		if !i.declares(k) {
+			undeclared = append(undeclared, k)
+		}
+	}
+	if len(undeclared) == 0 {
+		return nil
+	}
+	slices.Sort(undeclared) // the same prop is named every time
+	if len(i.Props) == 0 {
+		return fmt.Errorf("prop %q is not declared: the island takes no props", undeclared[0])
+	}
+	names := make([]string, len(i.Props))
+	for n, p := range i.Props {
+		names[n] = p.Name
+	}
+	return fmt.Errorf("prop %q is not declared: the island takes %s", undeclared[0], strings.Join(names, ", "))
 }
 
 var (
@@ -52,9 +134,20 @@ var (
 	islands = map[string]Island{}
 )
 
+func (i Island) declares(name string) bool {
+	for _, p := range i.Props {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Register adds an island. Like database/sql.Register it panics on an
-// empty name, a missing template or render function, and a duplicate, so
-// a mistake stops the program at init rather than at request time.
+// empty name, a missing template or render function, a bad prop
+// declaration and a duplicate, so a mistake stops the program at init
+// rather than at request time. It records where it was called, so
+// template errors can name the island's Go file.
 func Register(i Island) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -65,14 +158,85 @@ func Register(i Island) {
 		panic(fmt.Sprintf("island: island name %q may hold only a-z, 0-9 and '-'", i.Name))
 	case i.Render == nil:
 		panic(fmt.Sprintf("island: island %q registered without a Render function", i.Name))
-	case i.Template == "":
-		panic(fmt.Sprintf("island: island %q registered without a Template", i.Name))
+	case i.Template == "" && i.TemplateFile == "":
+		panic(fmt.Sprintf("island: island %q registered without a Template or TemplateFile", i.Name))
+	case i.Template != "" && i.TemplateFile != "":
+		panic(fmt.Sprintf("island: island %q registered with both a Template and a TemplateFile", i.Name))
+	case i.TemplateFile != "" && i.Files == nil:
+		panic(fmt.Sprintf("island: island %q registered with TemplateFile %q but no Files to read it from", i.Name, i.TemplateFile))
+	}
+	for n, p := range i.Props {
+		switch {
+		case p.Name == "":
+			panic(fmt.Sprintf("island: island %q declares a prop with an empty name", i.Name))
+		case slices.ContainsFunc(i.Props[:n], func(q Prop) bool { return q.Name == p.Name }):
+			panic(fmt.Sprintf("island: island %q declares prop %q twice", i.Name, p.Name))
+		}
 	}
 	if _, dup := islands[i.Name]; dup {
 		panic(fmt.Sprintf("island: Register called twice for island %q", i.Name))
 	}
+	i.Props = slices.Clone(i.Props) // the caller's slice may change; the registry's may not
+	i.file, i.line = caller(2)
 	islands[i.Name] = i
 }
+
+// caller returns the source file and line skip frames up the stack, the
+// file named by its package's place in the main module.
+func caller(skip int) (string, int) {
+	pc, file, line, ok := runtime.Caller(skip)
+	if !ok {
+		return "", 0
+	}
+	fn := runtime.FuncForPC(pc)
+	if fn == nil {
+		return file, line
+	}
+	return modulePath(packageOf(fn.Name()), file), line
+}
+
+// packageOf returns the import path of the package a function, named as
+// runtime.Func names it ("example.com/site/fragments.init.0"), is in.
+func packageOf(funcName string) string {
+	slash := strings.LastIndexByte(funcName, '/')
+	dot := strings.IndexByte(funcName[slash+1:], '.')
+	if dot < 0 {
+		return ""
+	}
+	return strings.TrimSuffix(funcName[:slash+1+dot], "_test")
+}
+
+// modulePath names file, of package pkg, by its path from the main
+// module's root: "fragments/account.go". A file of another module is
+// named by its package's import path; the file as the runtime knows it
+// when the package is unknown.
+func modulePath(pkg, file string) string {
+	name := path.Base(strings.ReplaceAll(file, "\\", "/"))
+	main := mainModule()
+	switch {
+	case pkg == "":
+		return file
+	case pkg == "main" && main.path != "":
+		pkg = main.pkg
+	}
+	switch {
+	case main.path == "":
+	case pkg == main.path:
+		return name
+	case strings.HasPrefix(pkg, main.path+"/"):
+		return strings.TrimPrefix(pkg, main.path+"/") + "/" + name
+	}
+	return pkg + "/" + name
+}
+
+// mainModule is the main module's path and the main package's import
+// path, from the binary's build information.
+var mainModule = sync.OnceValue(func() (m struct{ path, pkg string }) {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		m.path, m.pkg = bi.Main.Path, bi.Path
+	}
+	return m
+})
 
 // Lookup returns the island registered under name.
 func Lookup(name string) (Island, error) {

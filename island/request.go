@@ -22,12 +22,12 @@ type Sessions interface {
 // Nothing in it points into Fiber's buffers, so it is safe to use from any
 // goroutine.
 type Request struct {
-	ctx     context.Context
-	now     time.Time
-	island  string
-	page    string
-	props   map[string]string
-	cookies map[string]string
+	ctx      context.Context
+	now      time.Time
+	island   string
+	page     string
+	props    map[string]string
+	cookies  map[string]string
 	allowed  []string
 	base     string
 	sessions Sessions

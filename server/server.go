@@ -492,3 +492,6 @@ func dedent(lines []string) string {
 
 // Services are what the site's Open made.
 func (s *Server) Services() any { return s.services }
+
+// Routes are the site's page routes, sorted.
+func (s *Server) Routes() []string { return s.site.Routes() }

@@ -75,7 +75,7 @@ func TestHomePageIsStaticAndCacheable(t *testing.T) {
 		t.Errorf("the server-info placeholder lacks the island's default fallback")
 	}
 	// The snippets quote the repository's real files.
-	if !strings.Contains(r.Body, "func init() {") || !strings.Contains(r.Body, "Register(Island{") {
+	if !strings.Contains(r.Body, "func init() {") || !strings.Contains(r.Body, "island.Register(island.Island{") {
 		t.Errorf("the How it works section does not quote fragments/user_greeting.go")
 	}
 }

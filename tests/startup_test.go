@@ -42,10 +42,10 @@ func TestStartupRefusesABrokenSite(t *testing.T) {
 	}{
 		{"a page that places an unregistered island", func(m fstest.MapFS) {
 			m["pages/broken.html"] = &fstest.MapFile{Data: []byte(`<p>{{ island "no-such-island" }}</p>`)}
-		}, []string{"pages/broken.html", `"no-such-island"`}},
+		}, []string{"pages/broken.html:1: ", `"no-such-island"`}},
 		{"a template that does not parse", func(m fstest.MapFS) {
-			m["pages/broken.html"] = &fstest.MapFile{Data: []byte(`<p>{{ if }}</p>`)}
-		}, []string{"pages/broken"}},
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte("<p>\n{{ if }}</p>")}
+		}, []string{"pages/broken.html:2: missing value for if"}},
 		{"a page that links a missing asset", func(m fstest.MapFS) {
 			m["pages/broken.html"] = &fstest.MapFile{Data: []byte(`<link href="{{ asset "css/missing.css" }}">`)}
 		}, []string{"pages/broken.html", "css/missing.css"}},

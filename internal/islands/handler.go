@@ -106,15 +106,21 @@ func admit(c *fiber.Ctx) error {
 	return &Failure{Status: fiber.StatusMethodNotAllowed, Outcome: OutcomeRejected, Message: "Islands are fetched with GET or POST."}
 }
 
+// badLink is the failure of an island request whose URL is not one a page
+// of this site made: tampered or foreign props, props that do not match
+// the island's declaration, a bad refresh setting. A stale page can carry
+// such a link, so the visitor is told that reloading helps.
+func badLink(name string, cause error) *Failure {
+	return &Failure{Spec: &Spec{Name: name}, Status: fiber.StatusBadRequest, Outcome: OutcomeBadProps,
+		Message: "This part of the page has an invalid link. Reloading the page should fix it.", Cause: cause}
+}
+
 // parseSpec checks everything an island URL carries. Every string it
 // keeps is a copy, since Fiber reuses request buffers after the handler
 // returns and a render may outlive it.
 func (e *Engine) parseSpec(name, page, sealed, every, on string) (*Spec, *Failure) {
 	s := &Spec{Name: name, Page: SamePath(page)}
-	bad := func(cause error) *Failure {
-		return &Failure{Spec: &Spec{Name: name}, Status: fiber.StatusBadRequest, Outcome: OutcomeBadProps,
-			Message: "This part of the page has an invalid link. Reloading the page should fix it.", Cause: cause}
-	}
+	bad := func(cause error) *Failure { return badLink(name, cause) }
 	if sealed != "" {
 		plain, err := e.opts.Keys.Open(purpose(name), sealed)
 		if err != nil {

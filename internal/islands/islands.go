@@ -25,8 +25,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 
-	"github.com/atollhq/atoll/island"
 	"github.com/atollhq/atoll/internal/seal"
+	"github.com/atollhq/atoll/island"
 )
 
 // Path is the island endpoint's path under the site's base path; an
@@ -55,11 +55,16 @@ type Options struct {
 	// Observe, when set, is told how each render of a registered island
 	// ended and how long it took (metrics).
 	Observe func(island string, outcome Outcome, took time.Duration)
+	// Names are the registered islands to serve; every registered island
+	// when nil. Tests use it to leave out islands registered to fail.
+	Names []string
 }
 
 type registered struct {
 	island.Island
-	tmpl    *template.Template
+	tmpl *template.Template
+	// src is where the template lives, for its errors.
+	src     source
 	timeout time.Duration
 	cache   string
 	// open is the wrapper's opening tag when the island does not refresh
@@ -88,7 +93,8 @@ type Engine struct {
 var maxAge = regexp.MustCompile(`^(private|public), max-age=\d{1,8}$`)
 
 // New provisions every registered island: it parses each template and
-// checks each cache declaration, and fails naming the island at fault.
+// checks each cache declaration, and fails naming the island at fault
+// and, for a template, its file and line.
 func New(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -98,20 +104,25 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{islands: map[string]*registered{}, opts: opts, workers: workers{jobs: make(chan *renderJob)}}
 	e.jobs.New = func() any { return &renderJob{done: make(chan renderResult, 1)} }
-	for _, name := range island.Names() {
+	names := opts.Names
+	if names == nil {
+		names = island.Names()
+	}
+	for _, name := range names {
 		fi, err := island.Lookup(name)
 		if err != nil {
 			return nil, err
 		}
-		t, err := template.New(name).Parse(fi.Template)
+		src := sourceOf(fi)
+		t, err := parseTemplate(fi, src)
 		if err != nil {
-			return nil, fmt.Errorf("island %q: template: %w", name, err)
+			return nil, err
 		}
 		cache, err := cacheControl(fi)
 		if err != nil {
 			return nil, err
 		}
-		is := &registered{Island: fi, tmpl: t, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name}), name: name}
+		is := &registered{Island: fi, tmpl: t, src: src, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name}), name: name}
 		if is.timeout == 0 {
 			is.timeout = opts.Timeout
 		}
@@ -222,11 +233,16 @@ func formatEvery(d time.Duration) string {
 // Render runs the island s names with the request's cookies and returns
 // its fragment: the template's output in a wrapper that carries the
 // island's name and, if it refreshes, its own request attributes, never a
-// load trigger. Every failure is a *Failure.
+// load trigger. Props that do not match the island's declaration are a
+// 400, the island never run. Every failure is a *Failure.
 func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]string) (body []byte, err error) {
 	is, ok := e.islands[s.Name]
 	if !ok {
 		return nil, &Failure{Status: fiber.StatusNotFound, Message: "This island does not exist."}
+	}
+	if err := is.CheckProps(s.Props); err != nil {
+		e.observe(s.Name, OutcomeBadProps, 0)
+		return nil, badLink(s.Name, err)
 	}
 	start := time.Now()
 	defer func() {
@@ -312,7 +328,7 @@ func (j *renderJob) run() {
 	if p := is.plan.Load(); p != nil && p.fits(data) {
 		p.execute(buf, data)
 	} else if err := is.tmpl.Execute(buf, data); err != nil {
-		done <- renderResult{err: fmt.Errorf("template: %w", err)}
+		done <- renderResult{err: is.src.place(err)}
 		return
 	} else if p == nil {
 		is.plan.Store(planFor(is.tmpl, data))

@@ -7,10 +7,9 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/atollhq/atoll/island"
 )
 
 // Placement is how a page places one island.
@@ -49,11 +48,15 @@ func checkRefresh(every time.Duration, on []string) error {
 // Placeholder writes the element a page carries in place of an island: it
 // shows the fallback and asks htmx to swap in the rendered island on load,
 // when scrolled into view, or (batched) when the page's stream could not
-// deliver it.
+// deliver it. A placement without a prop the island requires, or with one
+// it does not declare, is an error, so the page never starts serving.
 func (e *Engine) Placeholder(p *Placement) (template.HTML, error) {
 	is, ok := e.islands[p.Name]
 	if !ok {
-		return "", fmt.Errorf("island %q is not registered (registered: %s)", p.Name, strings.Join(island.Names(), ", "))
+		return "", fmt.Errorf("island %q is not registered (registered: %s)", p.Name, strings.Join(e.names(), ", "))
+	}
+	if err := is.CheckProps(p.Props); err != nil {
+		return "", fmt.Errorf("island %q: %w", p.Name, err)
 	}
 	if err := checkRefresh(p.Every, p.On); err != nil {
 		return "", fmt.Errorf("island %q: %w", p.Name, err)
@@ -78,6 +81,16 @@ func (e *Engine) Placeholder(p *Placement) (template.HTML, error) {
 	b.WriteString(string(fallback))
 	b.WriteString(`</div>`)
 	return template.HTML(b.String()), nil
+}
+
+// names returns the names of the islands the engine serves, sorted.
+func (e *Engine) names() []string {
+	names := make([]string, 0, len(e.islands))
+	for n := range e.islands {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // fallbackEvent is the event public/js/atoll.js sends to a batched

@@ -50,6 +50,9 @@ func StartWith(log zerolog.Logger, db string) (*Site, error) {
 	return &Site{URL: "http://" + app.Addr, app: app, dir: dir}, nil
 }
 
+// Routes are the demo's page routes.
+func (s *Site) Routes() []string { return s.app.Server.Routes() }
+
 // Close stops the server and removes its files.
 func (s *Site) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

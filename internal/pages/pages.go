@@ -32,6 +32,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"testing/fstest"
@@ -254,11 +255,11 @@ func (r Renderer) execute(tfs fstest.MapFS, src Source, data Data, layout string
 		engine.AddFuncMap(funcs)
 	}
 	if err := engine.Load(); err != nil {
-		return nil, fmt.Errorf("pages: parse templates: %w", err)
+		return nil, fmt.Errorf("pages: parse templates: %w", place(err, tfs, ""))
 	}
 	var buf bytes.Buffer
 	if err := engine.Render(&buf, src.templateName(), data, layout); err != nil {
-		return nil, fmt.Errorf("page %s: %w", src.File, err)
+		return nil, place(err, tfs, src.File)
 	}
 	if finish != nil {
 		return finish(buf.Bytes()), nil
@@ -267,6 +268,47 @@ func (r Renderer) execute(tfs fstest.MapFS, src Source, data Data, layout string
 }
 
 const stamp = "2006-01-02 · 15:04:05"
+
+// templateLoc matches the place html/template puts at the front of its
+// errors, "template: NAME:LINE:COL: " or "html/template:NAME:LINE: ",
+// and, for an execution error, what it was executing; for a function
+// that failed, up to the function's own message.
+var templateLoc = regexp.MustCompile(`^(?:html/)?template: ?([^:]+):(\d+)(?::\d+)?: (?:executing "[^"]*" (?:at <.*?>: error calling [^:]+: )?)?`)
+
+// place rewrites a template error, which names a template by its name
+// ("template: pages/many:12:5: executing …"), to start with the file and
+// line, as compilers do: "pages/many.html:12: island "latency": missing
+// required prop "ms"". When the error is in another file than page (a
+// partial or the layout), it says which page was rendering. An error it
+// does not recognise is only prefixed with page.
+func place(err error, tfs fstest.MapFS, page string) error {
+	msg := err.Error()
+	m := templateLoc.FindStringSubmatch(msg)
+	if m == nil {
+		if page == "" {
+			return err
+		}
+		return fmt.Errorf("page %s: %w", page, err)
+	}
+	file := m[1]
+	if _, ok := tfs[file+".html"]; ok {
+		file += ".html"
+	}
+	msg = file + ":" + m[2] + ": " + msg[len(m[0]):]
+	if page != "" && file != page {
+		msg += " (rendering " + page + ")"
+	}
+	return &placedError{msg: msg, err: err}
+}
+
+// placedError is a template error with its file and line.
+type placedError struct {
+	msg string
+	err error
+}
+
+func (e *placedError) Error() string { return e.msg }
+func (e *placedError) Unwrap() error { return e.err }
 
 // parseSource works out a page's route and reads its front matter.
 func parseSource(file string, body []byte) (Source, error) {

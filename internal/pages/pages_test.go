@@ -1,8 +1,11 @@
 package pages
 
 import (
+	"errors"
+	"html/template"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -39,6 +42,41 @@ func TestParseSource(t *testing.T) {
 			}
 			if err != nil || got != tc.want {
 				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestErrorsNameFileAndLine wants a page that fails to parse or to render
+// to stop the build with an error that starts with the file and line at
+// fault, as a compiler's does, and keeps only the failing function's own
+// message.
+func TestErrorsNameFileAndLine(t *testing.T) {
+	base := fstest.MapFS{
+		"pages/404.html":          {Data: []byte("<p>not found</p>")},
+		"layouts/main.html":       {Data: []byte("<main>\n{{ embed }}\n</main>")},
+		"layouts/partials/x.html": {Data: []byte("<ul>\n  <li>{{ fail }}</li>\n</ul>")},
+	}
+	cases := []struct {
+		name, page, want string
+	}{
+		{"a function that fails", "<h1>x</h1>\n<p>\n  {{ fail }}\n</p>", "pages/a.html:3: it broke"},
+		{"a function that fails in a partial", `{{ template "layouts/partials/x" . }}`, "layouts/partials/x.html:2: it broke (rendering pages/a.html)"},
+		{"a field the data lacks", "\n{{ .Nope }}", "pages/a.html:2: at <.Nope>: can't evaluate field Nope in type pages.Data"},
+		{"a template that does not parse", "<p>\n{{ if }}</p>", "pages: parse templates: pages/a.html:2: missing value for if"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			files := fstest.MapFS{"pages/a.html": {Data: []byte(tc.page)}}
+			for k, v := range base {
+				files[k] = v
+			}
+			r := Renderer{FS: files, Funcs: func(Source) (template.FuncMap, func([]byte) []byte) {
+				return template.FuncMap{"fail": func() (string, error) { return "", errors.New("it broke") }}, nil
+			}}
+			_, err := r.Build()
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("Build() error = %v\nwant %q", err, tc.want)
 			}
 		})
 	}
