@@ -18,10 +18,10 @@ import (
 	"github.com/atollhq/atoll/server"
 )
 
-// Files holds pages/, layouts/, public/ and the island sources that the
-// home page quotes.
+// Files holds pages/, layouts/, public/ and the island sources (Go and
+// template files) that the home page quotes.
 //
-//go:embed pages layouts public fragments/*.go
+//go:embed pages layouts public fragments/*.go fragments/*.html
 var Files embed.FS
 
 // Demo is the demo site.

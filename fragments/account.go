@@ -5,8 +5,10 @@ import (
 	"github.com/atollhq/atoll/store"
 )
 
-// The account island shows a sign-in form to guests and the signed-in
-// user's name with a sign-out button to everyone else. The forms post to
+// The account island shows a sign-in form to guests and a sign-out
+// button to a signed-in visitor (the greeting beside it already says
+// their name, so this does not say it again; the form carries it in
+// data-account-name for scripts and tests). The forms post to
 // actions that answer with the session-changed event, which this island,
 // like the greeting, listens for; its template is account.html. It reads
 // the session cookie and the visitor's session; it takes no props.

@@ -16,8 +16,8 @@ func init() {
 	island.Register(island.Island{
 		Name: "server-info",
 		Fallback: `<dl class="facts">` +
-			`<div class="fact"><dt>Server Time</dt><dd><span class="skeleton w-8"></span></dd></div>` +
-			`<div class="fact"><dt>Server Date</dt><dd><span class="skeleton w-14"></span></dd></div>` +
+			`<div class="fact"><dt>Server Time</dt><dd><span class="skeleton w-12"></span></dd></div>` +
+			`<div class="fact"><dt>Server Date</dt><dd><span class="skeleton w-10"></span></dd></div>` +
 			`<div class="fact"><dt>Random Token</dt><dd><span class="skeleton w-6"></span></dd></div>` +
 			`</dl>`,
 		Template: `<dl class="facts">` +
@@ -37,8 +37,8 @@ type serverInfo struct {
 func renderServerInfo(r *island.Request) (any, error) {
 	now := r.Now()
 	return serverInfo{
-		Time:  now.Format("3:04:05 PM"),
-		Date:  now.Format("Monday, January 2, 2006"),
+		Time:  now.UTC().Format("15:04:05 UTC"),
+		Date:  now.UTC().Format("2006-01-02"),
 		Token: "#" + groupThousands(100_000+rand.IntN(900_000)),
 	}, nil
 }

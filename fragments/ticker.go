@@ -52,7 +52,7 @@ func renderTicker(r *island.Request) (any, error) {
 			return nil, fmt.Errorf("unknown symbol %q", s)
 		}
 		row := tickerRow{Symbol: s, Price: fmt.Sprintf("%.2f", q.Price), Change: fmt.Sprintf("%+.2f", q.Change),
-			Dir: "up", Mark: "▲", Time: q.At.Format("15:04:05"), ISO: q.At.Format("2006-01-02T15:04:05Z07:00")}
+			Dir: "up", Mark: "▲", Time: q.At.UTC().Format("15:04:05 UTC"), ISO: q.At.Format("2006-01-02T15:04:05Z07:00")}
 		if q.Change < 0 {
 			row.Dir, row.Mark = "down", "▼"
 		}

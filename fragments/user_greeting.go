@@ -23,10 +23,16 @@ func init() {
 type greeting struct{ Name string }
 
 func renderGreeting(r *island.Request) (any, error) {
+	// No session cookie: a visitor who never signed in.
+	if r.Cookie(store.SessionCookie) == "" {
+		return greeting{Name: "Guest"}, nil
+	}
+	// The session the cookie names, looked up in the store.
 	sess, err := r.Session()
 	if err != nil {
 		return nil, err
 	}
+	// Signed out, expired or forged: still a guest.
 	if sess.Guest() {
 		return greeting{Name: "Guest"}, nil
 	}

@@ -447,8 +447,9 @@ const preloadMark = "<!--atoll:preload-->"
 type placementOption func(*islands.Placement) error
 
 // snippet returns the lines of file from the first line containing first
-// through the next line that reads exactly last (leading and trailing
-// space aside), or that one line when last is empty, with their common
+// through the next line that reads exactly last (trailing space aside, so
+// "}" is the end of a top-level function, not of a block inside it), or
+// that one line when last is empty, with their common
 // indentation removed. Markers that are
 // not found stop startup, so a quoted snippet cannot go stale silently.
 func snippet(files fs.FS, file, first, last string) (string, error) {
@@ -462,7 +463,7 @@ func snippet(files fs.FS, file, first, last string) (string, error) {
 		if start < 0 && strings.Contains(l, first) {
 			start = i
 		}
-		if start >= 0 && (last == "" || strings.TrimSpace(l) == last) {
+		if start >= 0 && (last == "" || strings.TrimRight(l, " \t\r") == last) {
 			return dedent(lines[start : i+1]), nil
 		}
 	}

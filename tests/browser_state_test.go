@@ -42,7 +42,7 @@ func signIn(t *testing.T, ctx context.Context, site *atolltest.Site, name string
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the greeting for "+name, greetingText+` === `+jsString("Hello, "+name+"!"))
-	waitFor(t, ctx, "the account island", `document.querySelector('[data-field="account-name"]')?.textContent === `+jsString(name))
+	waitFor(t, ctx, "the account island", `document.querySelector('[data-account-name]')?.dataset.accountName === `+jsString(name))
 	if !eval[bool](t, ctx, `window.__sameDocument === true`) {
 		t.Fatal("signing in reloaded the page")
 	}

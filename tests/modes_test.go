@@ -27,7 +27,7 @@ func TestRegeneratedPageServesStaleThenFresh(t *testing.T) {
 	if first.Status != 200 || first.Header.Get("Cache-Control") != "public, max-age=0, s-maxage=10, stale-while-revalidate=10" {
 		t.Fatalf("status %d, Cache-Control %q", first.Status, first.Header.Get("Cache-Control"))
 	}
-	if got := field(t, parse(t, first.Body), "rendered"); got != "2026-03-01 · 09:00:00" {
+	if got := field(t, parse(t, first.Body), "rendered"); got != "2026-03-01 09:00:00 UTC" {
 		t.Fatalf("first render time %q", got)
 	}
 	if r := site.Get(t, "/regenerated", "If-None-Match", first.Header.Get("ETag")); r.Status != http.StatusNotModified {
@@ -47,13 +47,13 @@ func TestRegeneratedPageServesStaleThenFresh(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if got := field(t, parse(t, fresh.Body), "rendered"); got != "2026-03-01 · 09:00:11" {
-		t.Fatalf("after regeneration the render time is %q, want 2026-03-01 · 09:00:11", got)
+	if got := field(t, parse(t, fresh.Body), "rendered"); got != "2026-03-01 09:00:11 UTC" {
+		t.Fatalf("after regeneration the render time is %q, want 2026-03-01 09:00:11 UTC", got)
 	}
 	if fresh.Header.Get("ETag") == first.Header.Get("ETag") {
 		t.Fatal("a regenerated page kept its old ETag")
 	}
-	if got := field(t, parse(t, fresh.Body), "build"); got != "2026-03-01 · 09:00:00" {
+	if got := field(t, parse(t, fresh.Body), "build"); got != "2026-03-01 09:00:00 UTC" {
 		t.Fatalf("the build time moved to %q", got)
 	}
 }

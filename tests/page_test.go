@@ -164,8 +164,8 @@ func TestBuildTimestampIsFixedUntilRestart(t *testing.T) {
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(func() time.Time { return built }))
 	a := field(t, parse(t, site.Get(t, "/").Body), "build")
 	b := field(t, parse(t, site.Get(t, "/").Body), "build")
-	if a != "2025-01-01 · 00:00:00" || a != b {
-		t.Fatalf("build timestamps %q and %q, want both 2025-01-01 · 00:00:00", a, b)
+	if a != "2025-01-01 00:00:00 UTC" || a != b {
+		t.Fatalf("build timestamps %q and %q, want both 2025-01-01 00:00:00 UTC", a, b)
 	}
 }
 

@@ -87,7 +87,7 @@ func (p *Page) Precompress() *Page {
 type Data struct {
 	Title     string
 	Path      string
-	BuildTime string // "2025-01-01 · 00:00:00", UTC: when the server started
+	BuildTime string // "2025-01-01 00:00:00 UTC": the build's time
 	BuildISO  string // RFC 3339, for <time datetime>
 	// RenderTime is when this copy of the page was rendered: the build
 	// time for static pages, later for regenerated and per-request ones.
@@ -267,7 +267,9 @@ func (r Renderer) execute(tfs fstest.MapFS, src Source, data Data, layout string
 	return buf.Bytes(), nil
 }
 
-const stamp = "2006-01-02 · 15:04:05"
+// stamp is the site's one format for a moment: ISO date, 24-hour time,
+// UTC, said so.
+const stamp = "2006-01-02 15:04:05 UTC"
 
 // templateLoc matches the place html/template puts at the front of its
 // errors, "template: NAME:LINE:COL: " or "html/template:NAME:LINE: ",
