@@ -116,8 +116,8 @@ type batchItem struct {
 // BatchElement is the hidden element that fetches every batched island of
 // a page in one streamed request, and the URL it fetches when that is a
 // GET (what a preload can start early); both "" when the page batches
-// none. The element is never replaced, so the stream is not cut short
-// (see HTMX4.md §4).
+// none. The element is never replaced, so the stream is not cut short:
+// htmx 4 ends an element's SSE stream when the element leaves the page.
 func (e *Engine) BatchElement(page string, placements []*Placement) (el template.HTML, getURL string) {
 	list := batchList{Page: page}
 	for _, p := range placements {

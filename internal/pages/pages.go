@@ -215,7 +215,8 @@ func (r Renderer) load() (fstest.MapFS, []Source, error) {
 
 // render runs one page through template engines of its own, so the island
 // function can count placements per page and no engine state is shared
-// between renders (see DEPENDENCIES.md on template/html v2.1.3).
+// between renders: gofiber/template/html v2.1.3 shares its engine's
+// function map across renders, which races under concurrent renders.
 //
 // The page is rendered twice: alone, then inside its layout. The layout's
 // {{embed}} turns an error in the page into text in the output instead of
