@@ -62,7 +62,8 @@ func stripTags(s string) string {
 
 // TestBrowserNoCodeBlockIsClipped opens every page at 1280 and 390 px
 // wide: no code block is wider than its box (nothing hidden behind a
-// horizontal scroll).
+// horizontal scroll), and on /faults each card's figures (the healthy
+// island's time and date) sit on one line inside the card.
 func TestBrowserNoCodeBlockIsClipped(t *testing.T) {
 	site := atolltest.Start(t, atoll.Demo())
 	routes := siteRoutes(t, site)
@@ -83,6 +84,14 @@ func TestBrowserNoCodeBlockIsClipped(t *testing.T) {
 				t.Errorf("%s at %d px: code blocks wider than their box: %q", route, width, clipped)
 			}
 			checked += eval[int](t, ctx, `document.querySelectorAll('pre').length`)
+			if route == "/faults" {
+				waitFor(t, ctx, "the faults page's islands", `document.querySelectorAll('[aria-busy="true"]').length === 0`)
+				// Each figure in a card is one line that fits the card.
+				bad := eval[[]string](t, ctx, `[...document.querySelectorAll('.fact dd')].filter(d => d.scrollWidth > d.clientWidth + 1 || d.getBoundingClientRect().height > parseFloat(getComputedStyle(d).lineHeight) * 1.5).map(d => d.textContent)`)
+				if len(bad) > 0 {
+					t.Errorf("/faults at %d px: figures that wrap or overflow their card: %q", width, bad)
+				}
+			}
 		}
 		if checked == 0 {
 			t.Fatal("no code block on any page: the check checked nothing")
