@@ -36,9 +36,9 @@ assets: $(BUNDLE)
 run: assets $(KEY)
 	ATOLL_KEYS="$${ATOLL_KEYS:-$$(cat $(KEY))}" $(GO) run $(STAMP_LDFLAGS) ./cmd/server
 
-## dev: the same with templates re-read from disk on every request
-dev: assets
-	ATOLL_DEV=1 $(GO) run ./cmd/server
+## dev: the same in dev mode, from disk: a Go edit rebuilds and restarts the server, any edit reloads the open tabs (tools/dev)
+dev: assets $(KEY)
+	ATOLL_KEYS="$${ATOLL_KEYS:-$$(cat $(KEY))}" $(GO) run ./tools/dev
 
 ## build: write bin/server, stamped with the last commit's time
 build: assets
@@ -105,9 +105,14 @@ browserbench: build
 new-site:
 	$(GO) run ./tools/newsite -dir "$(DIR)" -module "$(MODULE)"
 
-## screenshot: refresh docs/screenshot.png in headless chromium
+.PHONY: cluster
+## cluster: two replicas of bin/server on one PostgreSQL behind nginx (deploy/nginx.conf.tmpl) on http://127.0.0.1:8080; Ctrl-C stops everything
+cluster: build
+	$(GO) run ./tools/cluster -server bin/server
+
+## screenshot: refresh docs/screenshot.png (the README's) and docs/screenshots/ (every page light, dark and 390 px wide) in headless chromium
 screenshot: assets
-	$(GO) run ./tools/screenshot -o docs/screenshot.png
+	$(GO) run ./tools/screenshot -o docs/screenshot.png -dir docs/screenshots
 
 clean:
 	rm -rf bin public/vendor

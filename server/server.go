@@ -181,29 +181,34 @@ func New(o Options) (*Server, error) {
 		o.Log.Error().Err(err).Msg("dev mode: the site does not build; pages will show the error until it is fixed")
 		s.site = &pages.Site{NotFound: &pages.Page{Body: []byte("<!doctype html><title>Not found</title><h1>Not found</h1>")}}
 	}
-	s.site.NotFound.Precompress()
-	for _, route := range s.site.Routes() {
-		p, _ := s.site.Lookup(route)
-		p.Precompress()
-		if p.Mode == pages.Revalidate {
-			r := pages.NewRevalidating(p, p.Every, o.Now, func() (*pages.Page, error) {
-				p, err := s.render(route)
-				if err != nil {
-					return nil, err
+	// Dev mode renders every page per request: nothing to keep
+	// compressed or regenerate, and starting sooner shortens each edit.
+	if !o.Config.Dev {
+		s.site.NotFound.Precompress()
+		for _, route := range s.site.Routes() {
+			p, _ := s.site.Lookup(route)
+			p.Precompress()
+			if p.Mode == pages.Revalidate {
+				r := pages.NewRevalidating(p, p.Every, o.Now, func() (*pages.Page, error) {
+					p, err := s.render(route)
+					if err != nil {
+						return nil, err
+					}
+					return p.Precompress(), nil
+				})
+				r.Done = func(err error) {
+					s.metrics.regenerated(route, err)
+					if err != nil {
+						s.log.Error().Err(err).Str("page", route).Msg("regenerate page")
+					} else {
+						s.log.Debug().Str("page", route).Msg("regenerated page")
+					}
 				}
-				return p.Precompress(), nil
-			})
-			r.Done = func(err error) {
-				s.metrics.regenerated(route, err)
-				if err != nil {
-					s.log.Error().Err(err).Str("page", route).Msg("regenerate page")
-				} else {
-					s.log.Debug().Str("page", route).Msg("regenerated page")
-				}
+				s.fresh[route] = r
 			}
-			s.fresh[route] = r
 		}
 	}
+
 	s.app = fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,

@@ -1,0 +1,307 @@
+//go:build atolldev
+
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/gofiber/fiber/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/atollhq/atoll/internal/httpcache"
+)
+
+// This file is compiled only with the atolldev build tag, which make dev
+// (tools/dev) sets: a production build has neither the endpoints nor the
+// script, whatever ATOLL_DEV says.
+//
+// A dev page loads {base}/_atoll/dev.js, a file from the site's own
+// origin, so the Content-Security-Policy's script-src 'self' allows it and
+// connect-src 'self' allows its EventSource: nothing is loosened. The
+// script listens to {base}/_atoll/dev/events and reloads the page when the
+// server's state differs from the one the page was rendered in: a file
+// under pages/, layouts/ or public/ changed (the version moved on), or the
+// server is a new process after a Go change (the boot id differs).
+
+func init() {
+	devExtras = func(s *Server) {
+		d := newDevReload(s.log)
+		base := s.cfg.BasePath
+		events := base + "/_atoll/dev/events"
+		tag := func(version string) []byte {
+			return fmt.Appendf(nil, `<script src="%s" data-events="%s" data-version="%s" defer></script>`,
+				html.EscapeString(base+"/_atoll/dev.js"), html.EscapeString(events), version)
+		}
+		inject := func(body []byte, version string) []byte {
+			i := bytes.LastIndex(body, []byte("</head>"))
+			if i < 0 {
+				return body
+			}
+			return append(append(append(make([]byte, 0, len(body)+160), body[:i]...), tag(version)...), body[i:]...)
+		}
+		// devPage reads the version once the page is rendered. A render
+		// that read a file just before it changed, and still runs when
+		// the debounce ends, claims the new version with the old content
+		// and its tab stays as it is: that takes a render longer than
+		// devDebounce, rare enough in dev, and the next save mends it.
+		s.devPage = func(body []byte) []byte { return inject(body, d.version()) }
+
+		writeTimeout := s.app.Config().WriteTimeout
+		s.app.Get(events, func(c *fiber.Ctx) error { return d.serveEvents(c, writeTimeout) })
+		s.app.Get(base+"/_atoll/dev.js", func(c *fiber.Ctx) error {
+			httpcache.NoStore(c)
+			c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
+			return c.SendString(devScript)
+		})
+		// Error pages (a template that does not render, a 404) carry the
+		// script too, so that the tab showing the error reloads itself
+		// once the file is fixed. This runs only for what the page route
+		// answers: every route registered before it ends the chain.
+		s.app.Use(func(c *fiber.Ctx) error {
+			version := d.version()
+			err := c.Next()
+			if err == nil {
+				return nil
+			}
+			if err := s.handleError(c, err); err != nil {
+				return err
+			}
+			r := c.Response()
+			if bytes.HasPrefix(r.Header.ContentType(), []byte("text/html")) && len(r.Header.ContentEncoding()) == 0 {
+				r.SetBodyRaw(inject(r.Body(), version))
+			}
+			return nil
+		})
+
+		var dirs []string
+		for _, dir := range []string{"pages", "layouts", "public"} {
+			dirs = append(dirs, filepath.Join(s.cfg.Root, dir))
+		}
+		if err := d.watch(dirs); err != nil {
+			// The browser still reloads after a restart (the boot id).
+			s.log.Error().Err(err).Msg("dev: cannot watch the site's files; browsers will not reload on a file change")
+			return
+		}
+		// Fiber runs OnShutdown hooks once Shutdown has returned, by which
+		// time every stream has ended (see serveEvents). A site mounted
+		// in another app (Server.Mount) is never shut down itself: its
+		// watcher goes with the process.
+		s.app.Hooks().OnShutdown(d.close)
+	}
+}
+
+// devReload is the state the browsers compare against: this process's
+// boot id and a version counting the changes to the site's files.
+type devReload struct {
+	log     zerolog.Logger
+	watcher *fsnotify.Watcher
+
+	mu      sync.Mutex
+	n       uint64
+	changed chan struct{} // closed, and replaced, at each change
+}
+
+// devBoot is made once per process: a browser that sees another one knows
+// the server was rebuilt and restarted.
+var devBoot = func() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}()
+
+// devDebounce gathers the events of one save (an editor writes, renames
+// and changes modes in quick succession) into one reload.
+const devDebounce = 50 * time.Millisecond
+
+// devPing is how often an idle stream writes a comment: a stream whose
+// browser has gone ends at the first write that fails.
+const devPing = 10 * time.Second
+
+func newDevReload(log zerolog.Logger) *devReload {
+	return &devReload{log: log, changed: make(chan struct{})}
+}
+
+// version is the state a page rendered now is made from.
+func (d *devReload) version() string {
+	v, _ := d.current()
+	return v
+}
+
+// current is the version and the channel closed at the next change.
+func (d *devReload) current() (string, <-chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return fmt.Sprintf("%s.%d", devBoot, d.n), d.changed
+}
+
+// bump records a change and wakes every stream.
+func (d *devReload) bump() {
+	d.mu.Lock()
+	d.n++
+	close(d.changed)
+	d.changed = make(chan struct{})
+	d.mu.Unlock()
+}
+
+// serveEvents streams the server's state to one browser: a hello with the
+// current version and a retry of 200 ms, then a reload with the new
+// version after each change. The stream ends when the browser goes (a
+// write fails: a comment every devPing makes sure one is tried) or when the
+// server begins to shut down: fasthttp closes RequestCtx.Done() as
+// ShutdownWithContext starts, and waits for open connections, so a stream
+// that did not end would hold the shutdown up until its deadline.
+//
+// Fasthttp sets the connection's write deadline once, WriteTimeout after
+// the response begins, and a stream is one long response: each write
+// moves the deadline on, so that a quiet stream is not cut every 30 s.
+func (d *devReload) serveEvents(c *fiber.Ctx, writeTimeout time.Duration) error {
+	httpcache.NoStore(c)
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set("X-Accel-Buffering", "no")
+	if c.Method() == fiber.MethodHead {
+		return nil
+	}
+	stop := c.Context().Done() // nil when the app is not serving (app.Test): then only a failed write ends the stream
+	conn := c.Context().Conn()
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		version, changed := d.current()
+		fmt.Fprintf(w, "retry: 200\nevent: hello\ndata: %s\n\n", version)
+		ping := time.NewTicker(devPing)
+		defer ping.Stop()
+		for {
+			if writeTimeout > 0 {
+				conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			}
+			if w.Flush() != nil {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-changed:
+				version, changed = d.current()
+				fmt.Fprintf(w, "event: reload\ndata: %s\n\n", version)
+			case <-ping.C:
+				w.WriteString(": ping\n\n")
+			}
+		}
+	})
+	return nil
+}
+
+// watch starts one watcher on dirs and every directory below them
+// (fsnotify watches one directory at a time; new directories are added as
+// they appear) and bumps the version devDebounce after the last change.
+func (d *devReload) watch(dirs []string) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	for _, dir := range dirs {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			continue // a site may have no layouts, say; a directory made later is not seen
+		}
+		if err := addTree(w, dir); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	d.watcher = w
+	go func() {
+		debounce := time.NewTimer(devDebounce)
+		debounce.Stop()
+		defer debounce.Stop()
+		var last string
+		for {
+			select {
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				name := filepath.Base(ev.Name)
+				if strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") {
+					continue // editors' swap and backup files
+				}
+				if ev.Has(fsnotify.Create) {
+					if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
+						if err := addTree(w, ev.Name); err != nil {
+							d.log.Error().Err(err).Str("dir", ev.Name).Msg("dev: watch a new directory")
+						}
+					}
+				}
+				last = ev.Name
+				debounce.Reset(devDebounce)
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				d.log.Error().Err(err).Msg("dev: file watcher")
+			case <-debounce.C:
+				d.bump()
+				d.log.Info().Str("file", last).Msg("dev: files changed, reloading the browsers")
+			}
+		}
+	}()
+	return nil
+}
+
+// close stops the watcher.
+func (d *devReload) close() error {
+	if d.watcher == nil {
+		return nil
+	}
+	return d.watcher.Close()
+}
+
+// addTree watches dir and every directory below it.
+func addTree(w *fsnotify.Watcher, dir string) error {
+	return filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !e.IsDir() {
+			return nil
+		}
+		if err := w.Add(path); err != nil {
+			return fmt.Errorf("watch %s: %w", path, err)
+		}
+		return nil
+	})
+}
+
+// devScript is {base}/_atoll/dev.js. Its script element carries the
+// events URL and the version the page was rendered in; any other version
+// in a hello or a reload means the page is out of date. A boosted
+// navigation may run the head's scripts again: one listener is enough.
+// window.atollDevReload is the EventSource, for a look in the console (or
+// a test) at its readyState.
+const devScript = `// Atoll dev reload (make dev only): reloads the page when the site's files change or the server restarts.
+(() => {
+  if (window.atollDevReload) return;
+  const script = document.currentScript;
+  const rendered = script.dataset.version;
+  const events = new EventSource(script.dataset.events);
+  window.atollDevReload = events;
+  const check = (e) => {
+    if (e.data !== rendered) {
+      events.close();
+      location.reload();
+    }
+  };
+  events.addEventListener("hello", check);
+  events.addEventListener("reload", check);
+})();
+`

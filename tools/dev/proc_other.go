@@ -1,0 +1,9 @@
+//go:build !linux
+
+package main
+
+import "syscall"
+
+// procAttr is nil where there is no parent-death signal: a server whose
+// tool was killed keeps running until it is stopped.
+func procAttr() *syscall.SysProcAttr { return nil }
