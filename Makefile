@@ -44,12 +44,20 @@ dev: assets $(KEY)
 build: assets
 	$(GO) build $(STAMP_LDFLAGS) -o bin/server ./cmd/server
 
-## test: vet, every test under the race detector (needs chromium and nginx), a short fuzz run, then the same for examples/mount
+# The integration tests start a real server per test; under the race detector each start takes
+# about ten times as long, so the tests package runs once without it and its tests that drive
+# concurrency inside the server (streams, concurrent renders, regeneration, bad input) run again with it.
+RACE_TESTS := ^(TestConcurrentPagesAndIslands|TestBatchStreamDeliversEveryIslandAndContainsFailures|TestRegeneratedPageServesStaleThenFresh|TestSSRPageIsRenderedPerRequest|TestEveryRegisteredIslandRenders|TestBadInput|TestABatchedIslandWithoutItsPropsFailsAlone|TestShutdownLetsRequestsInFlightFinish|TestIslandSeesItsPageAndDeclaredCookiesOnly|TestDevModeServesEditsAtOnce)$$
+
+## test: vet, the engine's tests under the race detector, the integration tests (needs chromium, nginx and postgresql), a short fuzz run, then the same for examples/mount
 # (the fuzz budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
 test: assets
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) vet -tags atolldev ./...
+	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/tests$$')
+	$(GO) test -count=1 -timeout 15m ./tests
+	$(GO) test -race -count=1 -timeout 10m -run '$(RACE_TESTS)' ./tests
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 500000x ./internal/seal
 	cd examples/mount && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
