@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -43,7 +44,7 @@ type Result struct {
 	Requests   int         // answered with a complete body
 	Unexpected map[int]int // statuses other than the target's
 	Errors     int         // failures other than a refused connection
-	Refused    int         // connection refused: the server is not listening
+	Refused    int         // connection refused (or reset while dialling): the server is not listening
 	FirstError string      // the first failure, for the report
 	latencies  []time.Duration
 	elapsed    time.Duration
@@ -127,7 +128,7 @@ func Run(ctx context.Context, cfg Config) []*Result {
 					want = http.StatusOK
 				}
 				switch {
-				case errors.Is(err, syscall.ECONNREFUSED):
+				case refused(err):
 					r.Refused++
 				case err != nil:
 					r.Errors++
@@ -151,6 +152,17 @@ func Run(ctx context.Context, cfg Config) []*Result {
 		slices.Sort(r.latencies)
 	}
 	return results
+}
+
+// refused reports whether err means the server took no request: the
+// connection was refused, or reset while it was being made (it sat in
+// the accept queue of a listener that closed).
+func refused(err error) bool {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" && errors.Is(err, syscall.ECONNRESET)
 }
 
 func do(ctx context.Context, c *fasthttp.Client, t Target) (int, time.Duration, error) {
