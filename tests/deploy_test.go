@@ -242,3 +242,35 @@ func TestCrossSiteCheckKnowsThePublicOrigin(t *testing.T) {
 		t.Errorf("X-Forwarded-Host from an untrusted client: %d, want 403", s)
 	}
 }
+
+// TestASlowClientGets408AndIsCounted sends half a request and stops: the
+// read deadline answers 408, which is counted and logged like the other
+// refusals. (It waits out the server's 10 s read timeout.)
+func TestASlowClientGets408AndIsCounted(t *testing.T) {
+	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.MetricsAddr = "127.0.0.1:0" }))
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(site.URL, "http://"), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if !strings.Contains(line, " 408 ") {
+		t.Fatalf("half a request: %q (%v), want 408", line, err)
+	}
+	res, err := site.Client().Get(site.MetricsURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(b), `atoll_http_refused_total{status_code="408"} 1`) {
+		t.Error("the 408 is not counted")
+	}
+	if !strings.Contains(site.Logs.String(), `"status":408`) {
+		t.Error("the 408 is not logged")
+	}
+}
