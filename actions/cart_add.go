@@ -16,7 +16,7 @@ func init() {
 	action.Register(action.Action{
 		Name: "cart/add",
 		Fields: []action.Field{
-			{Name: "product", Required: true, MaxRunes: 64, Message: "That product is not in the shop."},
+			productField,
 			{Name: "qty", Int: true, Min: 1, Max: 10, Default: "1", Message: "Choose a quantity from 1 to 10."},
 		},
 		Announces: []string{CartUpdated},
@@ -25,13 +25,9 @@ func init() {
 }
 
 func addToCart(r *action.Request) (template.HTML, error) {
-	shop, err := demo.From(r.Services())
+	shop, product, err := shopProduct(r)
 	if err != nil {
 		return "", err
-	}
-	product, ok := demo.Lookup(r.Value("product"))
-	if !ok {
-		return "", action.Refuse(http.StatusNotFound, "That product is not in the shop.")
 	}
 	sess, err := r.EnsureSession()
 	if err != nil {
