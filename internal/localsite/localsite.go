@@ -21,6 +21,8 @@ import (
 // Site is a running local site.
 type Site struct {
 	URL string
+	// MetricsURL is the base URL of the site's metrics listener.
+	MetricsURL string
 	app *server.App
 	dir string
 }
@@ -42,12 +44,13 @@ func StartWith(log zerolog.Logger, db string) (*Site, error) {
 		cfg.DB = db
 	}
 	cfg.Keys, _ = seal.ParseKeys(seal.GenerateKey())
+	cfg.MetricsAddr = "127.0.0.1:0"
 	app := &server.App{Config: cfg, Log: log, Site: atoll.Demo()}
 	if err := app.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	return &Site{URL: "http://" + app.Addr, app: app, dir: dir}, nil
+	return &Site{URL: "http://" + app.Addr, MetricsURL: "http://" + app.MetricsAddr, app: app, dir: dir}, nil
 }
 
 // Routes are the demo's page routes.

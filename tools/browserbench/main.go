@@ -80,6 +80,7 @@ type options struct {
 	rtts     []int
 	pages    []string
 	base     string
+	metrics  string
 	fresh    string
 	pending  string
 	timeout  time.Duration
@@ -92,6 +93,7 @@ func main() {
 	rtts := flag.String("rtt", "0,40", "emulated round-trip times in ms, comma-separated")
 	pages := flag.String("pages", "/compare,/many-batched,/many,/", "paths to load, comma-separated")
 	flag.StringVar(&o.base, "url", "", "measure the server at this loopback base URL instead of starting one (e.g. http://127.0.0.1:8080)")
+	flag.StringVar(&o.metrics, "metrics", "", "with -url: the server's metrics listener (ATOLL_METRICS_ADDR), such as http://127.0.0.1:9090")
 	flag.StringVar(&o.fresh, "fresh", "clear", `how each load gets a cold cache: "clear" (one tab, Network.clearBrowserCache, as the anchor does) or "context" (a new browser context per load)`)
 	flag.StringVar(&o.pending, "pending", defaultPending, "CSS selector of an island not filled yet")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Second, "limit for one load, islands included")
@@ -139,7 +141,10 @@ func run(o options) error {
 			return fmt.Errorf("start the site: %w", err)
 		}
 		defer site.Close()
-		o.base = site.URL
+		o.base, o.metrics = site.URL, site.MetricsURL
+	}
+	if o.metrics == "" {
+		return fmt.Errorf("-url needs -metrics: renders are read from the server's metrics listener")
 	}
 	o.base = strings.TrimRight(o.base, "/")
 	u, err := url.Parse(o.base)
@@ -479,8 +484,7 @@ func (m *meter) load() (sample, error) {
 func (m *meter) renders() (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	u, _ := url.Parse(m.o.base)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.Scheme+"://"+u.Host+"/metrics", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(m.o.metrics, "/")+"/metrics", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("read /metrics: %w", err)
