@@ -23,8 +23,8 @@ type Site struct {
 	URL string
 	// MetricsURL is the base URL of the site's metrics listener.
 	MetricsURL string
-	app *server.App
-	dir string
+	app        *server.App
+	dir        string
 }
 
 // Start serves the demo site with log as its logger.
