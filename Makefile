@@ -1,47 +1,62 @@
 # Atoll: `make run` serves the demo site, `make test` runs everything CI runs.
 GO    ?= go
-BUNDLE := public/vendor/bundle.js
 STAMP := node_modules/.package-lock.json
 KEY   := data/atoll.key
 # The build's time, for the pages' build timestamp and ETags: the last
 # commit's, so replicas of one build serve the same bytes.
 STAMP_LDFLAGS = -ldflags "-X github.com/atollhq/atoll/server.buildStamp=$$(git log -1 --format=%ct 2>/dev/null || date +%s)"
 
-.PHONY: run dev test build bench load soak assets screenshot clean new-site
+.PHONY: run dev test build bench load soak htmx check-htmx screenshot clean new-site
 
 # npm ci installs exactly what package-lock.json pins, checking integrity.
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# The page's one script: htmx, its SSE extension and Atoll's client, in
-# that order, joined from the npm package and client/ (never committed).
+# The htmx files the engine embeds (package client), made from the npm
+# package the lockfile pins, with htmx's license beside them. They are
+# committed so that `go install` works; `make check-htmx` (run by make
+# test) makes them again and fails on any byte of difference.
 # Source-map comments are dropped: the maps are not served.
-$(BUNDLE): $(STAMP) client/atoll.js
-	@mkdir -p $(dir $@)
-	{ sed '/^\/\/# sourceMappingURL=/d' node_modules/htmx.org/dist/htmx.min.js; echo ';'; \
-	  sed '/^\/\/# sourceMappingURL=/d' node_modules/htmx.org/dist/ext/hx-sse.min.js; echo ';'; \
-	  cat client/atoll.js; } > $@.tmp
-	mv $@.tmp $@
+HTMX_DIST := node_modules/htmx.org/dist
+define make_htmx
+	@mkdir -p $(1)
+	sed '/^\/\/# sourceMappingURL=/d' $(HTMX_DIST)/htmx.min.js > $(1)/htmx.min.js
+	sed '/^\/\/# sourceMappingURL=/d' $(HTMX_DIST)/ext/hx-sse.min.js > $(1)/hx-sse.min.js
+	cp node_modules/htmx.org/LICENSE $(1)/htmx.LICENSE
+endef
+
+## htmx: write client/htmx.min.js, client/hx-sse.min.js and client/htmx.LICENSE from the pinned npm package (commit them)
+htmx: $(STAMP)
+	$(call make_htmx,client)
+
+## check-htmx: fail when the committed htmx files differ from the pinned npm package by a byte
+check-htmx: $(STAMP)
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(MAKE) -s --no-print-directory htmx-into DIR=$$tmp && \
+	for f in htmx.min.js hx-sse.min.js htmx.LICENSE; do \
+	  cmp $$tmp/$$f client/$$f || { echo "client/$$f differs from the npm package package-lock.json pins: run make htmx and commit"; exit 1; }; \
+	done; echo "check-htmx: client/ matches htmx.org $$(node -p 'require("./node_modules/htmx.org/package.json").version')"
+
+.PHONY: htmx-into
+htmx-into:
+	$(call make_htmx,$(DIR))
 
 # A local key for `make run`, so sealed island URLs survive restarts.
 $(KEY):
 	@mkdir -p $(dir $@)
 	$(GO) run ./cmd/server -genkey > $@
 
-## assets: install npm dependencies when missing and build public/vendor/bundle.js
-assets: $(BUNDLE)
-
 ## run: serve the demo site on http://127.0.0.1:8080 (key in data/, made once)
-run: assets $(KEY)
+run: $(KEY)
 	ATOLL_KEYS="$${ATOLL_KEYS:-$$(cat $(KEY))}" $(GO) run $(STAMP_LDFLAGS) ./cmd/server
 
 ## dev: the same in dev mode, from disk: a Go edit rebuilds and restarts the server, any edit reloads the open tabs (tools/dev)
-dev: assets $(KEY)
+dev: $(KEY)
 	ATOLL_KEYS="$${ATOLL_KEYS:-$$(cat $(KEY))}" $(GO) run ./tools/dev
 
 ## build: write bin/server, stamped with the last commit's time
-build: assets
+build:
 	$(GO) build $(STAMP_LDFLAGS) -o bin/server ./cmd/server
 
 # The integration tests start a real server per test; under the race detector each start takes
@@ -51,7 +66,7 @@ RACE_TESTS := ^(TestConcurrentPagesAndIslands|TestBatchStreamDeliversEveryIsland
 
 ## test: vet, the engine's tests under the race detector, the integration tests (needs chromium, nginx and postgresql), a short fuzz run, then the same for examples/mount
 # (the fuzz budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
-test: assets
+test: check-htmx
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) vet -tags atolldev ./...
@@ -64,7 +79,7 @@ test: assets
 ## bench: Go benchmarks and a load run over loopback, each against a bare Fiber handler doing the same work
 ## and sending the same headers; built with the profile cmd/server is built with; then actions per second
 ## and island latency on SQLite beside PostgreSQL (needs Debian's postgresql)
-bench: assets
+bench:
 	$(GO) test -pgo=$(PGO) -run '^$$' -bench . -benchmem -benchtime 2s ./tests/ ./internal/seal | $(GO) run ./tools/benchratio
 	$(GO) run -pgo=$(PGO) ./tools/loadbench -d 5s -c 32
 	$(GO) run ./tools/storebench -d 4s -c 16
@@ -76,16 +91,16 @@ PGO := cmd/server/default.pgo
 
 .PHONY: pgo
 ## pgo: refresh cmd/server/default.pgo from a CPU profile of the server under loadbench (commit the result)
-pgo: assets
+pgo:
 	$(GO) run ./tools/loadbench -d 10s -c 32 -cpuprofile $(PGO).new
 	mv $(PGO).new $(PGO)
 
 ## load: the saturation and SIGTERM-under-load tests alone, printing req/s and p50/p99
-load: assets
+load:
 	$(GO) test -count=1 -run 'TestLoadAtSaturation|TestSIGTERMDuringLoad' -v ./tests/ | grep -E 'req/s|exited|^(---|ok|FAIL)'
 
 ## soak: a bounded 60-second mixed run; resident memory and goroutines must stay flat (not part of CI)
-soak: assets
+soak:
 	$(GO) run ./tools/soak -d 60s
 
 ## browserbench: pages in headless chromium, fresh cache, 0 and 40 ms RTT (docs/BENCHMARKS.md), then Astro's anchor beside them
@@ -119,8 +134,8 @@ cluster: build
 	$(GO) run ./tools/cluster -server bin/server
 
 ## screenshot: refresh docs/screenshot.png (the README's) and docs/screenshots/ (every page light, dark and 390 px wide) in headless chromium
-screenshot: assets
+screenshot:
 	$(GO) run ./tools/screenshot -o docs/screenshot.png -dir docs/screenshots
 
 clean:
-	rm -rf bin public/vendor
+	rm -rf bin

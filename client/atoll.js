@@ -10,7 +10,7 @@
 //    crossorigin="anonymous">, which started while this script loaded
 //    (htmx's own "same-origin" mode never matches a preload).
 //
-// Bundled after htmx and its SSE extension (make assets), so it runs
+// Served after htmx and its SSE extension (package client), so it runs
 // under script-src 'self'; it uses no eval and no inline handlers.
 (function () {
   "use strict";

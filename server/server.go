@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/atollhq/atoll/action"
+	"github.com/atollhq/atoll/client"
 	"github.com/atollhq/atoll/config"
 	"github.com/atollhq/atoll/internal/assets"
 	"github.com/atollhq/atoll/internal/httpcache"
@@ -302,13 +303,19 @@ func (s *Server) loadAssets() error {
 	if s.cfg.Dev {
 		load = assets.LoadDev
 	}
-	a, err := load(s.files, "public", s.cfg.BasePath+assets.Prefix)
+	a, err := load(s.files, "public", s.cfg.BasePath+assets.Prefix, builtinAssets())
 	if err != nil {
 		return err
 	}
 	s.assets.Store(a)
 	return nil
 }
+
+// builtinAssets are the engine's own public files, served beside the
+// site's: the browser runtime (htmx, its SSE extension, Atoll's client).
+var builtinAssets = sync.OnceValue(func() map[string][]byte {
+	return map[string][]byte{client.Name: client.Runtime()}
+})
 
 // App is the Fiber application, for benchmarks that drive its handler
 // without a socket.
@@ -348,7 +355,8 @@ func (s *Server) render(route string) (*pages.Page, error) {
 //	{{ batch }}                                  the page's batch stream (layouts, end of body)
 //	{{ preload }}                                preload links for the page's first island request (layouts, head)
 //	{{ asset "css/site.css" }}                   a fingerprinted asset URL
-//	{{ inline "vendor/bundle.js" }}              a script or stylesheet inlined, allowed by its CSP hash
+//	{{ runtime }}                                the engine's browser runtime (htmx and Atoll's client), inlined (layouts, head)
+//	{{ inline "css/site.css" }}                  a script or stylesheet of the site inlined, allowed by its CSP hash
 //	{{ url "/about" }}                           a path under the base path
 //	{{ range renders }}…{{ end }}                island renders in the last minute, by island
 //	{{ snippet "file" "first" "last" }}          lines of a repo file, for docs
@@ -434,6 +442,7 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 			"renders": func() []islands.RenderCount { return s.islands.RendersLastMinute(s.now()) },
 			"asset":   func(name string) (string, error) { return s.asset().URL(name) },
 			"inline":  func(name string) (template.HTML, error) { return s.asset().Inline(name) },
+			"runtime": func() (template.HTML, error) { return s.asset().Inline(client.Name) },
 			"url":     func(path string) string { return s.cfg.BasePath + path },
 			"snippet": func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
 		}

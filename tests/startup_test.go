@@ -49,9 +49,9 @@ func TestStartupRefusesABrokenSite(t *testing.T) {
 		{"a page that links a missing asset", func(m fstest.MapFS) {
 			m["pages/broken.html"] = &fstest.MapFile{Data: []byte(`<link href="{{ asset "css/missing.css" }}">`)}
 		}, []string{"pages/broken.html", "css/missing.css"}},
-		{"the htmx asset is missing", func(m fstest.MapFS) {
-			delete(m, "public/vendor/bundle.js")
-		}, []string{"public/vendor/bundle.js", "make assets"}},
+		{"a public file takes the engine's runtime's name", func(m fstest.MapFS) {
+			m["public/atoll/runtime.js"] = &fstest.MapFile{Data: []byte("alert(1)")}
+		}, []string{"public/atoll/runtime.js", "engine's own"}},
 		{"the not-found page is missing", func(m fstest.MapFS) {
 			delete(m, "pages/404.html")
 		}, []string{"pages/404.html"}},

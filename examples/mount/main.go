@@ -6,8 +6,7 @@
 // Settings are Atoll's ATOLL_* variables; ATOLL_BASE_PATH defaults to
 // /shop here. Without ATOLL_KEYS a throwaway key seals island props, so
 // island URLs in cached pages stop working at restart: set ATOLL_KEYS
-// (server -genkey makes one) outside a trial run. The demo's pages need
-// its script bundle, built by `make assets` at the repository's root.
+// (`atoll genkey` makes one) outside a trial run.
 package main
 
 import (

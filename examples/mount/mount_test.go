@@ -27,8 +27,6 @@ type site struct {
 
 // start serves the app main serves, on a fresh loopback port, with a
 // database in the test's directory, and stops it when the test ends.
-// The demo's pages need public/vendor/bundle.js: run `make assets` at the
-// repository's root first.
 func start(t *testing.T) *site {
 	t.Helper()
 	cfg, err := loadConfig(func(name string) (string, bool) {
@@ -42,9 +40,6 @@ func start(t *testing.T) *site {
 	}
 	app, err := newApp(cfg, zerolog.Nop())
 	if err != nil {
-		if strings.Contains(err.Error(), "bundle.js") {
-			t.Fatalf("newApp: %v (in the repository's root)", err)
-		}
 		t.Fatalf("newApp: %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -27,12 +27,6 @@ import (
 // base path.
 const Prefix = "/public/"
 
-// Required lists the assets the server cannot run without, with the
-// command that produces each.
-var Required = map[string]string{
-	"vendor/bundle.js": "make assets (npm ci, then joins htmx, its SSE extension and client/atoll.js)",
-}
-
 type file struct {
 	variants    *compress.Variants
 	contentType string
@@ -53,20 +47,21 @@ type Assets struct {
 }
 
 // Load reads every file under dir in fsys, to be served under urlPrefix
-// (Prefix, behind the site's base path). It fails when a Required file is
-// missing, naming the command that builds it.
-func Load(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
-	return load(fsys, dir, urlPrefix, false)
+// (Prefix, behind the site's base path), and adds the engine's own files
+// (builtin, by logical name). A site file with the name of a builtin one
+// is an error.
+func Load(fsys fs.FS, dir, urlPrefix string, builtin map[string][]byte) (*Assets, error) {
+	return load(fsys, dir, urlPrefix, builtin, false)
 }
 
 // LoadDev is Load for dev mode: nothing is compressed ahead of time and
 // every response says "no-store", so a file read again after an edit
 // shows at once.
-func LoadDev(fsys fs.FS, dir, urlPrefix string) (*Assets, error) {
-	return load(fsys, dir, urlPrefix, true)
+func LoadDev(fsys fs.FS, dir, urlPrefix string, builtin map[string][]byte) (*Assets, error) {
+	return load(fsys, dir, urlPrefix, builtin, true)
 }
 
-func load(fsys fs.FS, dir, urlPrefix string, dev bool) (*Assets, error) {
+func load(fsys fs.FS, dir, urlPrefix string, builtin map[string][]byte, dev bool) (*Assets, error) {
 	a := &Assets{dev: dev, urls: map[string]string{}, files: map[string]*file{}, hashes: map[string][]string{}}
 	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -75,49 +70,50 @@ func load(fsys fs.FS, dir, urlPrefix string, dev bool) (*Assets, error) {
 		if d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			return nil
 		}
+		name := strings.TrimPrefix(p, dir+"/")
+		if _, ok := builtin[name]; ok {
+			return fmt.Errorf("%s: the name %s is the engine's own: rename the file", p, name)
+		}
 		body, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
-		name := strings.TrimPrefix(p, dir+"/")
-		sum := sha256.Sum256(body)
-		hash := hex.EncodeToString(sum[:])[:10]
-		ext := path.Ext(name)
-		url := urlPrefix + strings.TrimSuffix(name, ext) + "." + hash + ext
-		ct := mime.TypeByExtension(ext)
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		a.urls[name] = url
-		variants := compress.Plain
-		if !dev {
-			variants = compress.NewVariants
-		}
-		f := &file{variants: variants(body, `"`+hash+`"`), contentType: ct}
-		f.inline, f.inlineErr = inlineElement(ext, body)
-		a.files[url] = f
-		if ext == ".js" || ext == ".css" {
-			a.hashes[ext] = append(a.hashes[ext], "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
-		}
+		a.add(name, body, urlPrefix)
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("assets: read %s: %w", dir, err)
 	}
-	var missing []string
-	for name, how := range Required {
-		if _, ok := a.urls[name]; !ok {
-			missing = append(missing, fmt.Sprintf("%s/%s is missing: run %s", dir, name, how))
-		}
+	for name, body := range builtin {
+		a.add(name, body, urlPrefix)
 	}
 	for _, h := range a.hashes {
 		sort.Strings(h)
 	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return nil, errors.New("assets: " + strings.Join(missing, "; "))
-	}
 	return a, nil
+}
+
+// add makes one file servable under its fingerprinted URL.
+func (a *Assets) add(name string, body []byte, urlPrefix string) {
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])[:10]
+	ext := path.Ext(name)
+	url := urlPrefix + strings.TrimSuffix(name, ext) + "." + hash + ext
+	ct := mime.TypeByExtension(ext)
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	a.urls[name] = url
+	variants := compress.Plain
+	if !a.dev {
+		variants = compress.NewVariants
+	}
+	f := &file{variants: variants(body, `"`+hash+`"`), contentType: ct}
+	f.inline, f.inlineErr = inlineElement(ext, body)
+	a.files[url] = f
+	if ext == ".js" || ext == ".css" {
+		a.hashes[ext] = append(a.hashes[ext], "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	}
 }
 
 // URL returns the fingerprinted URL of a logical name such as
@@ -133,7 +129,7 @@ func (a *Assets) URL(name string) (string, error) {
 
 // Inline returns a script (.js) or stylesheet (.css) as an element that
 // carries its content, for a page that saves the request: {{ inline
-// "vendor/bundle.js" }}. The Content-Security-Policy allows it by its
+// "css/site.css" }}. The Content-Security-Policy allows it by its
 // hash (Hashes), so no 'unsafe-inline' is needed. The element is made
 // once, when the file is loaded, since pages rendered per request ask
 // for it again.
