@@ -132,7 +132,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	if v, ok := lookup("ATOLL_KEYS"); ok && strings.TrimSpace(v) != "" {
 		keys, err := seal.ParseKeys(v)
 		if err != nil {
-			return c, &Error{Var: "ATOLL_KEYS", Value: redact(v), Want: "comma-separated base64 32-byte keys (" + err.Error() + "; make one with: server -genkey)"}
+			return c, &Error{Var: "ATOLL_KEYS", Value: redact(v), Want: "comma-separated base64 32-byte keys (" + err.Error() + "; make one with `atoll genkey` or your server's -genkey flag)"}
 		}
 		c.Keys = keys
 	}
@@ -192,7 +192,7 @@ func (c Config) Validate() error {
 		return &Error{Var: "ATOLL_LOG_LEVEL", Value: c.LogLevel, Want: "one of trace, debug, info, warn, error"}
 	}
 	if len(c.Keys) == 0 && !c.Dev {
-		return &Error{Var: "ATOLL_KEYS", Value: "", Want: "one or more comma-separated base64 32-byte keys (make one with: server -genkey), or ATOLL_DEV=1 for a throwaway key"}
+		return &Error{Var: "ATOLL_KEYS", Value: "", Want: "one or more comma-separated base64 32-byte keys: make one with `atoll genkey` (go run github.com/atollhq/atoll/cmd/atoll genkey) or your server's -genkey flag, and give every replica the same; or ATOLL_DEV=1, where a key is made and kept beside the database"}
 	}
 	for i, k := range c.Keys {
 		if len(k) != seal.KeySize {

@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/internal/seal"
 	"github.com/atollhq/atoll/store"
 )
 
@@ -59,9 +64,17 @@ func (a *App) Open() (err error) {
 		a.Now = time.Now
 	}
 	a.close = func() error { return nil }
+	if a.Config.Dev && len(a.Config.Keys) == 0 {
+		keys, file, err := devKeys(a.Config.DB)
+		if err != nil {
+			return err
+		}
+		a.Config.Keys = keys
+		a.Log.Info().Str("file", file).Msg("dev mode: ATOLL_KEYS is not set, so island props are sealed with the key kept in this file")
+	}
 	if a.Store == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		st, err := store.Open(ctx, a.Config.DB, a.Now, a.Config.DB == config.DefaultDB, a.Site.Migrations...)
+		st, err := store.Open(ctx, a.Config.DB, a.Now, a.Site.Migrations...)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("ATOLL_DB=%s: %w", config.Redact(a.Config.DB), err)
@@ -176,6 +189,31 @@ func (a *App) Stop(ctx context.Context) error {
 		err = fmt.Errorf("close store: %w", cerr)
 	}
 	return err
+}
+
+// devKeys reads the key dev mode keeps beside the SQLite database (in
+// data/ for a PostgreSQL one), making it the first time, so sealed
+// island URLs in open tabs survive a restart.
+func devKeys(db string) (keys [][]byte, file string, err error) {
+	dir := "data"
+	if !store.IsPostgres(db) && db != ":memory:" && !strings.HasPrefix(db, "file:") {
+		dir = filepath.Dir(db)
+	}
+	file = filepath.Join(dir, "atoll.key")
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		b = []byte(GenerateKey() + "\n")
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			err = os.WriteFile(file, b, 0o600)
+		}
+	}
+	if err != nil {
+		return nil, file, fmt.Errorf("dev mode key: %w", err)
+	}
+	if keys, err = seal.ParseKeys(strings.TrimSpace(string(b))); err != nil {
+		return nil, file, fmt.Errorf("dev mode key in %s: %w (delete the file to make a new one)", file, err)
+	}
+	return keys, file, nil
 }
 
 // purgeHourly deletes expired sessions (and what belongs to them) every

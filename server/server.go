@@ -182,7 +182,7 @@ func New(o Options) (*Server, error) {
 		// In dev mode every page is rendered again per request, so a
 		// template that does not render yet shows its error there.
 		o.Log.Error().Err(err).Msg("dev mode: the site does not build; pages will show the error until it is fixed")
-		s.site = &pages.Site{NotFound: &pages.Page{Body: []byte("<!doctype html><title>Not found</title><h1>Not found</h1>")}}
+		s.site = &pages.Site{NotFound: pages.PlainNotFound()}
 	}
 	// Dev mode renders every page per request: nothing to keep
 	// compressed or regenerate, and starting sooner shortens each edit.

@@ -52,9 +52,6 @@ func TestStartupRefusesABrokenSite(t *testing.T) {
 		{"a public file takes the engine's runtime's name", func(m fstest.MapFS) {
 			m["public/atoll/runtime.js"] = &fstest.MapFile{Data: []byte("alert(1)")}
 		}, []string{"public/atoll/runtime.js", "engine's own"}},
-		{"the not-found page is missing", func(m fstest.MapFS) {
-			delete(m, "pages/404.html")
-		}, []string{"pages/404.html"}},
 		{"a quoted snippet no longer matches its source", func(m fstest.MapFS) {
 			m["fragments/user_greeting.go"] = &fstest.MapFile{Data: []byte("package fragments\n")}
 		}, []string{"fragments/user_greeting.go", "snippet"}},

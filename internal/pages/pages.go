@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -59,9 +60,11 @@ type Source struct {
 	File   string // "pages/about.html"
 	Title  string
 	Layout string // name under layouts/, "" for none
-	Mode   Mode
-	Every  time.Duration // for Revalidate
-	Batch  bool          // load-time islands come in one streamed request (the default)
+	// layoutSet is true when the front matter names the layout.
+	layoutSet bool
+	Mode      Mode
+	Every     time.Duration // for Revalidate
+	Batch     bool          // load-time islands come in one streamed request (the default)
 }
 
 func (s Source) templateName() string { return strings.TrimSuffix(s.File, ".html") }
@@ -157,9 +160,18 @@ func (r Renderer) Build() (*Site, error) {
 		site.routes[src.Route] = p
 	}
 	if site.NotFound == nil {
-		return nil, fmt.Errorf("pages: %s is missing: the site needs a not-found page", NotFoundFile)
+		site.NotFound = PlainNotFound()
 	}
 	return site, nil
+}
+
+// PlainNotFound is the engine's own not-found page, for a site without
+// pages/404.html: a heading and nothing else, no layout and no script.
+func PlainNotFound() *Page {
+	body := []byte("<!doctype html>\n<html lang=\"en\">\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n" +
+		"<title>Not found</title>\n<h1>Not found</h1>\n<p>There is no page at this address.</p>\n</html>\n")
+	sum := sha256.Sum256(body)
+	return &Page{Source: Source{File: NotFoundFile}, Body: body, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}
 }
 
 // Render reads the templates afresh and renders the page for one route
@@ -206,12 +218,28 @@ func (r Renderer) load() (fstest.MapFS, []Source, error) {
 			}
 			return nil
 		})
+		if errors.Is(err, fs.ErrNotExist) && dir == "layouts" {
+			continue // a site without layouts: every page is whole
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("pages: read %s/: %w", dir, err)
 		}
 	}
+	// A page that names no layout is wrapped in layouts/main.html when
+	// the site has one.
+	if _, ok := tfs["layouts/"+DefaultLayout+".html"]; !ok {
+		for i := range srcs {
+			if srcs[i].Layout == DefaultLayout && !srcs[i].layoutSet {
+				srcs[i].Layout = ""
+			}
+		}
+	}
 	return tfs, srcs, nil
 }
+
+// DefaultLayout is the layout of a page whose front matter names none,
+// when layouts/main.html exists.
+const DefaultLayout = "main"
 
 // render runs one page through template engines of its own, so the island
 // function can count placements per page and no engine state is shared
@@ -320,7 +348,7 @@ func parseSource(file string, body []byte) (Source, error) {
 	if route == "" || route == "/index" {
 		route = "/"
 	}
-	src := Source{Route: route, File: file, Title: "Atoll", Layout: "main", Mode: Static, Batch: true}
+	src := Source{Route: route, File: file, Title: "Atoll", Layout: DefaultLayout, Mode: Static, Batch: true}
 	text := strings.TrimLeft(string(body), " \t\r\n")
 	if !strings.HasPrefix(text, "{{/*") {
 		return src, nil
@@ -343,7 +371,7 @@ func parseSource(file string, body []byte) (Source, error) {
 		case "title":
 			src.Title = value
 		case "layout":
-			src.Layout = value
+			src.Layout, src.layoutSet = value, true
 			if value == "none" {
 				src.Layout = ""
 			}

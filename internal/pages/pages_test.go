@@ -20,7 +20,7 @@ func TestParseSource(t *testing.T) {
 		{"folders nest", "pages/blog/first-post.html", "", Source{Route: "/blog/first-post", File: "pages/blog/first-post.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true}, ""},
 		{"a folder index is the folder", "pages/blog/index.html", "", Source{Route: "/blog", File: "pages/blog/index.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true}, ""},
 		{"front matter sets the title and layout", "pages/x.html", "{{/*\ntitle: Hello · Atoll\nlayout: none\n*/}}\n<p>x</p>",
-			Source{Route: "/x", File: "pages/x.html", Title: "Hello · Atoll", Mode: Static, Batch: true}, ""},
+			Source{Route: "/x", File: "pages/x.html", Title: "Hello · Atoll", layoutSet: true, Mode: Static, Batch: true}, ""},
 		{"render ssr", "pages/d.html", "{{/*\nrender: ssr\n*/}}", Source{Route: "/d", File: "pages/d.html", Title: "Atoll", Layout: "main", Mode: SSR, Batch: true}, ""},
 		{"render every 30s with batched islands", "pages/i.html", "{{/*\nrender: 30s\nislands: batch\n*/}}",
 			Source{Route: "/i", File: "pages/i.html", Title: "Atoll", Layout: "main", Mode: Revalidate, Every: 30 * time.Second, Batch: true}, ""},

@@ -1,0 +1,95 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/rs/zerolog"
+
+	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/server"
+)
+
+// minimalSite is a site of one page with no layout, no public files and
+// no not-found page: what a first site written by hand looks like.
+func minimalSite() server.Site {
+	return server.Site{Files: fstest.MapFS{
+		"pages/index.html": {Data: []byte(`<!doctype html><title>Hi</title><h1>Hello</h1>`)},
+	}}
+}
+
+func openApp(t *testing.T, cfg config.Config) *server.App {
+	t.Helper()
+	app := &server.App{Config: cfg, Log: zerolog.Nop(), Site: minimalSite()}
+	if err := app.Open(); err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { app.Stop(context.Background()) })
+	return app
+}
+
+func TestASiteWithoutANotFoundPageAnswersWithTheEnginesOwn(t *testing.T) {
+	cfg := config.Default()
+	cfg.Keys = [][]byte{make([]byte, 32)}
+	cfg.DB = filepath.Join(t.TempDir(), "atoll.db")
+	app := openApp(t, cfg)
+	resp, err := app.Server.App().Test(httptest.NewRequest(http.MethodGet, "/no-such-page", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "<h1>Not found</h1>") {
+		t.Fatalf("GET /no-such-page = %d %q, want 404 with the engine's page", resp.StatusCode, body)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+}
+
+func TestTheDatabasesDirectoryIsMadeWhateverItsPath(t *testing.T) {
+	cfg := config.Default()
+	cfg.Keys = [][]byte{make([]byte, 32)}
+	cfg.DB = filepath.Join(t.TempDir(), "a", "b", "site.db")
+	openApp(t, cfg)
+	if _, err := os.Stat(cfg.DB); err != nil {
+		t.Fatalf("the database was not made: %v", err)
+	}
+}
+
+func TestDevModeMakesAKeyAndKeepsIt(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Dev, cfg.Root = true, t.TempDir()
+	cfg.DB = filepath.Join(dir, "atoll.db")
+	first := openApp(t, cfg)
+	file := filepath.Join(dir, "atoll.key")
+	kept, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("dev mode kept no key in %s: %v", file, err)
+	}
+	if len(first.Config.Keys) != 1 || len(first.Config.Keys[0]) != 32 {
+		t.Fatalf("dev mode keys = %d keys", len(first.Config.Keys))
+	}
+	second := openApp(t, cfg)
+	if string(second.Config.Keys[0]) != string(first.Config.Keys[0]) {
+		t.Fatal("a second start in dev mode made another key instead of the kept one")
+	}
+	again, _ := os.ReadFile(file)
+	if string(again) != string(kept) {
+		t.Fatal("the kept key file changed")
+	}
+}
+
+func TestWithoutAKeyTheErrorSaysHowToMakeOne(t *testing.T) {
+	_, err := config.FromEnv(func(string) (string, bool) { return "", false })
+	if err == nil || !strings.Contains(err.Error(), "atoll genkey") || !strings.Contains(err.Error(), "ATOLL_KEYS") {
+		t.Fatalf("error = %v, want one naming ATOLL_KEYS and atoll genkey", err)
+	}
+}
