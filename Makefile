@@ -47,9 +47,9 @@ $(KEY):
 	@mkdir -p $(dir $@)
 	$(GO) run ./cmd/server -genkey > $@
 
-## run: serve the demo site on http://127.0.0.1:8080 (key in data/, made once)
-run: $(KEY)
-	ATOLL_KEYS="$${ATOLL_KEYS:-$$(cat $(KEY))}" $(GO) run $(STAMP_LDFLAGS) ./cmd/server
+## run: serve the demo site on http://127.0.0.1:8080 (without ATOLL_KEYS, the server keeps a key in data/atoll.key)
+run:
+	$(GO) run $(STAMP_LDFLAGS) ./cmd/server
 
 ## dev: the same in dev mode, from disk: a Go edit rebuilds and restarts the server, any edit reloads the open tabs (tools/dev)
 dev: $(KEY)

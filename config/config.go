@@ -37,7 +37,9 @@ type Config struct {
 	Root string
 	// Keys seal island props (ATOLL_KEYS: comma-separated base64 32-byte
 	// keys). The first seals; every one opens, so a new key can be put
-	// first while the old one still opens what caches hold.
+	// first while the old one still opens what caches hold. Required with
+	// a PostgreSQL DB; with a SQLite one, when empty, server.App makes a
+	// key once and keeps it beside the database file (atoll.key).
 	Keys [][]byte
 	// BasePath mounts the site under a path prefix such as /shop
 	// (ATOLL_BASE_PATH); empty for the root.
@@ -68,6 +70,12 @@ type Config struct {
 // a few seconds and nginx, whose keep-alive connections to the server
 // should time out sooner (keepalive_timeout 4s in deploy/nginx.conf).
 const DefaultDrainDelay = 5 * time.Second
+
+// isShared reports whether db names a store that several replicas share
+// (PostgreSQL), where every replica must seal with the same keys.
+func isShared(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
 
 // DefaultDB is where the database lives when ATOLL_DB is not set.
 const DefaultDB = "data/atoll.db"
@@ -191,8 +199,8 @@ func (c Config) Validate() error {
 	if _, err := zerolog.ParseLevel(strings.ToLower(c.LogLevel)); err != nil || c.LogLevel == "" {
 		return &Error{Var: "ATOLL_LOG_LEVEL", Value: c.LogLevel, Want: "one of trace, debug, info, warn, error"}
 	}
-	if len(c.Keys) == 0 && !c.Dev {
-		return &Error{Var: "ATOLL_KEYS", Value: "", Want: "one or more comma-separated base64 32-byte keys: make one with `atoll genkey` (go run github.com/atollhq/atoll/cmd/atoll genkey) or your server's -genkey flag, and give every replica the same; or ATOLL_DEV=1, where a key is made and kept beside the database"}
+	if len(c.Keys) == 0 && isShared(c.DB) {
+		return &Error{Var: "ATOLL_KEYS", Value: "", Want: "one or more comma-separated base64 32-byte keys, the same on every replica that shares ATOLL_DB: make one with `atoll genkey` (go run github.com/atollhq/atoll/cmd/atoll genkey) or your server's -genkey flag"}
 	}
 	for i, k := range c.Keys {
 		if len(k) != seal.KeySize {

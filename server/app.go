@@ -64,13 +64,13 @@ func (a *App) Open() (err error) {
 		a.Now = time.Now
 	}
 	a.close = func() error { return nil }
-	if a.Config.Dev && len(a.Config.Keys) == 0 {
-		keys, file, err := devKeys(a.Config.DB)
+	if len(a.Config.Keys) == 0 && !store.IsPostgres(a.Config.DB) {
+		keys, file, err := keptKeys(a.Config.DB)
 		if err != nil {
 			return err
 		}
 		a.Config.Keys = keys
-		a.Log.Info().Str("file", file).Msg("dev mode: ATOLL_KEYS is not set, so island props are sealed with the key kept in this file")
+		a.Log.Info().Str("file", file).Msg("ATOLL_KEYS is not set, so island props are sealed with the key kept in this file, beside the database; replicas that share a store need ATOLL_KEYS")
 	}
 	if a.Store == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -191,12 +191,12 @@ func (a *App) Stop(ctx context.Context) error {
 	return err
 }
 
-// devKeys reads the key dev mode keeps beside the SQLite database (in
-// data/ for a PostgreSQL one), making it the first time, so sealed
-// island URLs in open tabs survive a restart.
-func devKeys(db string) (keys [][]byte, file string, err error) {
+// keptKeys reads the key kept beside a SQLite database, making it the
+// first time, so island URLs in cached pages and open tabs survive a
+// restart: a site on one machine needs no ATOLL_KEYS.
+func keptKeys(db string) (keys [][]byte, file string, err error) {
 	dir := "data"
-	if !store.IsPostgres(db) && db != ":memory:" && !strings.HasPrefix(db, "file:") {
+	if db != ":memory:" && !strings.HasPrefix(db, "file:") {
 		dir = filepath.Dir(db)
 	}
 	file = filepath.Join(dir, "atoll.key")
@@ -208,10 +208,10 @@ func devKeys(db string) (keys [][]byte, file string, err error) {
 		}
 	}
 	if err != nil {
-		return nil, file, fmt.Errorf("dev mode key: %w", err)
+		return nil, file, fmt.Errorf("keep a key for ATOLL_KEYS: %w", err)
 	}
 	if keys, err = seal.ParseKeys(strings.TrimSpace(string(b))); err != nil {
-		return nil, file, fmt.Errorf("dev mode key in %s: %w (delete the file to make a new one)", file, err)
+		return nil, file, fmt.Errorf("the key kept in %s: %w (delete the file to make a new one, or set ATOLL_KEYS)", file, err)
 	}
 	return keys, file, nil
 }

@@ -63,23 +63,22 @@ func TestTheDatabasesDirectoryIsMadeWhateverItsPath(t *testing.T) {
 	}
 }
 
-func TestDevModeMakesAKeyAndKeepsIt(t *testing.T) {
+func TestWithoutKeysASQLiteSiteMakesOneAndKeepsIt(t *testing.T) {
 	dir := t.TempDir()
 	cfg := config.Default()
-	cfg.Dev, cfg.Root = true, t.TempDir()
 	cfg.DB = filepath.Join(dir, "atoll.db")
 	first := openApp(t, cfg)
 	file := filepath.Join(dir, "atoll.key")
 	kept, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatalf("dev mode kept no key in %s: %v", file, err)
+		t.Fatalf("no key was kept in %s: %v", file, err)
 	}
 	if len(first.Config.Keys) != 1 || len(first.Config.Keys[0]) != 32 {
-		t.Fatalf("dev mode keys = %d keys", len(first.Config.Keys))
+		t.Fatalf("keys = %d keys, want the one kept", len(first.Config.Keys))
 	}
 	second := openApp(t, cfg)
 	if string(second.Config.Keys[0]) != string(first.Config.Keys[0]) {
-		t.Fatal("a second start in dev mode made another key instead of the kept one")
+		t.Fatal("a second start made another key instead of the kept one")
 	}
 	again, _ := os.ReadFile(file)
 	if string(again) != string(kept) {
@@ -88,7 +87,12 @@ func TestDevModeMakesAKeyAndKeepsIt(t *testing.T) {
 }
 
 func TestWithoutAKeyTheErrorSaysHowToMakeOne(t *testing.T) {
-	_, err := config.FromEnv(func(string) (string, bool) { return "", false })
+	_, err := config.FromEnv(func(k string) (string, bool) {
+		if k == "ATOLL_DB" {
+			return "postgres://atoll@127.0.0.1/atoll", true
+		}
+		return "", false
+	})
 	if err == nil || !strings.Contains(err.Error(), "atoll genkey") || !strings.Contains(err.Error(), "ATOLL_KEYS") {
 		t.Fatalf("error = %v, want one naming ATOLL_KEYS and atoll genkey", err)
 	}

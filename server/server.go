@@ -145,10 +145,10 @@ func New(o Options) (*Server, error) {
 
 	s.refused = newRefused(o.Log, s.metrics.registry)
 	rawKeys := o.Config.Keys
-	if len(rawKeys) == 0 { // dev mode only; Validate refuses this otherwise
+	if len(rawKeys) == 0 { // a Server made without App; Validate allows this only for a SQLite store
 		k, _ := seal.ParseKeys(seal.GenerateKey())
 		rawKeys = k
-		o.Log.Warn().Msg("dev mode: ATOLL_KEYS is not set, so a throwaway key seals island props; island URLs in cached pages stop working at restart")
+		o.Log.Warn().Msg("no keys: a throwaway key seals island props; island URLs in cached pages stop working at restart (server.App keeps a key instead)")
 	}
 	keys, err := seal.New(rawKeys...)
 	if err != nil {

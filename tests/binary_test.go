@@ -75,10 +75,10 @@ func TestBadConfigurationExitsBeforeListening(t *testing.T) {
 		{"an unknown log level", []string{"ATOLL_LOG_LEVEL=loud"}, nil, "ATOLL_LOG_LEVEL"},
 		{"a dev flag that is not a boolean", []string{"ATOLL_DEV=maybe"}, nil, "ATOLL_DEV"},
 		{"an -addr flag with no port", nil, []string{"-addr", "127.0.0.1"}, "ATOLL_ADDR"},
-		{"no key outside dev mode", []string{"ATOLL_KEYS="}, nil, "ATOLL_KEYS"},
+		{"no key with a shared store", []string{"ATOLL_KEYS=", "ATOLL_DB=postgres://atoll@127.0.0.1:1/atoll"}, nil, "atoll genkey"},
 		{"a key that is not base64", []string{"ATOLL_KEYS=not a key"}, nil, "ATOLL_KEYS"},
 		{"a base path with a trailing slash", []string{"ATOLL_BASE_PATH=/shop/"}, nil, "ATOLL_BASE_PATH"},
-		{"a database that cannot open", []string{"ATOLL_DB=/no/such/dir/atoll.db"}, nil, "/no/such/dir/atoll.db"},
+		{"a database whose directory cannot be made", []string{"ATOLL_DB=/dev/null/atoll.db"}, nil, "/dev/null/atoll.db"},
 		{"a trusted proxy that is not an address", []string{"ATOLL_TRUSTED_PROXIES=proxy.local"}, nil, "ATOLL_TRUSTED_PROXIES"},
 	}
 	for _, tc := range cases {
