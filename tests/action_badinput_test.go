@@ -165,9 +165,9 @@ func TestEveryRegisteredActionRejectsBadInput(t *testing.T) {
 	}
 
 	for _, name := range names {
-		a, ok := action.Lookup(name)
-		if !ok {
-			t.Fatalf("Names lists %q, Lookup does not find it", name)
+		a, err := action.Lookup(name)
+		if err != nil {
+			t.Fatalf("Names lists %q, Lookup does not find it: %v", name, err)
 		}
 		path := "/actions/" + name
 		t.Run(name, func(t *testing.T) {
