@@ -98,11 +98,7 @@ type Server struct {
 	assets   atomic.Pointer[assets.Assets]
 	islands  *islands.Engine
 	actions  *action.Engine
-	// islandSet and actionSet are the site's sets, for the startup
-	// checks and the listening log.
-	islandSet *island.Set
-	actionSet *action.Set
-	store     store.Store
+	store    store.Store
 	services any
 	// siteFuncs are the site's own page functions.
 	siteFuncs func(services any) template.FuncMap
@@ -118,6 +114,10 @@ type Server struct {
 	refused *refused
 	// pagePolicy is the Cache-Control of static pages, made once.
 	pagePolicy string
+	// islandSet and actionSet are the site's sets (the default ones
+	// when it carries none), for the startup checks and the listening log.
+	islandSet *island.Set
+	actionSet *action.Set
 }
 
 // New builds everything the server serves and fails, naming the file or
