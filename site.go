@@ -24,7 +24,10 @@ import (
 //go:embed pages layouts public fragments/*.go fragments/*.html
 var Files embed.FS
 
-// Demo is the demo site.
+// Demo is the demo site. Its islands and actions are the default sets
+// (island.Default, action.Default), which fragments/ and actions/ fill
+// from init. It lists no Events: every event its pages refresh islands on
+// is announced by one of its actions.
 func Demo() server.Site {
 	return server.Site{Files: fs.FS(Files), Migrations: demo.Migrations, Open: demo.Open, Funcs: demo.Funcs}
 }

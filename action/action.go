@@ -1,7 +1,9 @@
 // Package action is the actions registry: each state-changing request a
 // site accepts is one file that registers an Action from init, declaring
 // the form fields it reads with their limits, the events it announces and
-// its handler.
+// its handler. Register adds it to Default, the set a site serves unless
+// it carries its own (Set, as net/http's DefaultServeMux is to a
+// ServeMux).
 //
 //	func init() {
 //		action.Register(action.Action{
@@ -91,24 +93,51 @@ func OK(message string) template.HTML {
 	return template.HTML(`<span class="ok">` + template.HTMLEscapeString(message) + `</span>`)
 }
 
-var (
+// Set is a set of actions a site serves, by name. The zero value is an
+// empty set ready to use; NewSet returns one too. A Set is safe for use
+// by several goroutines at once.
+//
+// A site carries its set in server.Site.Actions; Default, which the
+// package-level Register fills, serves a site that carries none.
+type Set struct {
 	mu      sync.RWMutex
-	actions = map[string]Action{}
-)
+	actions map[string]Action
+}
 
-// Register adds an action. Like database/sql.Register it panics on a bad
-// name, a missing handler, a field declared badly and a duplicate, so a
-// mistake stops the program at init rather than at request time.
-func Register(a Action) {
-	mu.Lock()
-	defer mu.Unlock()
+// NewSet returns an empty set.
+func NewSet() *Set { return new(Set) }
+
+// Default is the set that Register, Lookup and Names use: the actions of
+// a site that carries no set of its own.
+var Default = NewSet()
+
+// Register adds an action to Default. See Set.Register.
+func Register(a Action) { Default.Register(a) }
+
+// Lookup returns the action registered in Default under name.
+func Lookup(name string) (Action, error) { return Default.Lookup(name) }
+
+// Names returns the names of the actions in Default, sorted.
+func Names() []string { return Default.Names() }
+
+// Register adds an action to s. Like database/sql.Register it panics on
+// a bad name, a missing handler, a field declared badly and a duplicate,
+// so a mistake stops the program at init rather than at request time.
+func (s *Set) Register(a Action) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := check(a); err != nil {
 		panic("action: " + err.Error())
 	}
-	if _, dup := actions[a.Name]; dup {
+	if _, dup := s.actions[a.Name]; dup {
 		panic(fmt.Sprintf("action: Register called twice for action %q", a.Name))
 	}
-	actions[a.Name] = a
+	// The caller's slices may change; the set's may not.
+	a.Fields, a.Announces = slices.Clone(a.Fields), slices.Clone(a.Announces)
+	if s.actions == nil {
+		s.actions = map[string]Action{}
+	}
+	s.actions[a.Name] = a
 }
 
 func check(a Action) error {
@@ -144,24 +173,39 @@ func check(a Action) error {
 	return nil
 }
 
-// Lookup returns the action registered under name.
-func Lookup(name string) (Action, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	a, ok := actions[name]
-	return a, ok
+// Lookup returns the action registered in s under name.
+func (s *Set) Lookup(name string) (Action, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.actions[name]
+	if !ok {
+		return Action{}, fmt.Errorf("action: unknown action %q (add a file to the site's actions package that registers it)", name)
+	}
+	return a, nil
 }
 
-// Names returns the names of all registered actions, sorted.
-func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	names := make([]string, 0, len(actions))
-	for n := range actions {
+// Names returns the names of the actions in s, sorted.
+func (s *Set) Names() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	names := make([]string, 0, len(s.actions))
+	for n := range s.actions {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	return names
+}
+
+// Events returns the events the actions in s announce, sorted, each once.
+func (s *Set) Events() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var events []string
+	for _, a := range s.actions {
+		events = append(events, a.Announces...)
+	}
+	slices.Sort(events)
+	return slices.Compact(events)
 }
 
 func validName(s string) bool {

@@ -10,14 +10,14 @@ import (
 	"github.com/atollhq/atoll/action"
 )
 
-// The registry is global and shared by every test in this binary, so each
-// name here starts with "zz-test-" and is used by one case only.
+// Each test registers into a set of its own; only
+// TestPackageLevelRegisterFillsDefault touches Default.
 
 func nothing(*action.Request) (template.HTML, error) { return "", nil }
 
-// registerPanic calls Register and returns what it panicked with, "" if
-// it did not.
-func registerPanic(a action.Action) (msg string) {
+// registerPanic calls set.Register and returns what it panicked with, ""
+// if it did not.
+func registerPanic(set *action.Set, a action.Action) (msg string) {
 	defer func() {
 		if r := recover(); r != nil {
 			msg = fmt.Sprint(r)
@@ -26,7 +26,7 @@ func registerPanic(a action.Action) (msg string) {
 			}
 		}
 	}()
-	action.Register(a)
+	set.Register(a)
 	return ""
 }
 
@@ -63,7 +63,8 @@ func TestRegisterRefusesBadActions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := registerPanic(tc.a)
+			var set action.Set // the zero value is ready to use
+			msg := registerPanic(&set, tc.a)
 			if msg == "" {
 				t.Fatalf("Register(%+v) did not panic", tc.a)
 			}
@@ -71,7 +72,7 @@ func TestRegisterRefusesBadActions(t *testing.T) {
 				t.Fatalf("panic %q, want it to start with \"action: \" and say %q", msg, tc.says)
 			}
 			if tc.a.Name != "" {
-				if _, ok := action.Lookup(tc.a.Name); ok {
+				if _, err := set.Lookup(tc.a.Name); err == nil {
 					t.Fatalf("a refused action %q was registered anyway", tc.a.Name)
 				}
 			}
@@ -80,20 +81,22 @@ func TestRegisterRefusesBadActions(t *testing.T) {
 }
 
 func TestRegisterRefusesADuplicate(t *testing.T) {
+	set := action.NewSet()
 	first := action.Action{Name: "zz-test-dup/once", Handle: nothing, Announces: []string{"one"}}
-	if msg := registerPanic(first); msg != "" {
+	if msg := registerPanic(set, first); msg != "" {
 		t.Fatalf("the first registration panicked: %s", msg)
 	}
 	second := action.Action{Name: "zz-test-dup/once", Handle: nothing, Announces: []string{"two"}}
-	if msg := registerPanic(second); !strings.Contains(msg, `twice for action "zz-test-dup/once"`) {
+	if msg := registerPanic(set, second); !strings.Contains(msg, `twice for action "zz-test-dup/once"`) {
 		t.Fatalf("a duplicate: panic %q", msg)
 	}
-	if a, _ := action.Lookup("zz-test-dup/once"); !slices.Equal(a.Announces, []string{"one"}) {
+	if a, _ := set.Lookup("zz-test-dup/once"); !slices.Equal(a.Announces, []string{"one"}) {
 		t.Fatalf("the duplicate replaced the first: %+v", a)
 	}
 }
 
 func TestRegisterLookupAndNames(t *testing.T) {
+	set := action.NewSet()
 	good := []action.Action{
 		{Name: "zz-test-names/b", Handle: nothing},
 		{Name: "zz-test-names/a-1", Handle: nothing, Announces: []string{"cart-updated", "session-changed"},
@@ -101,18 +104,19 @@ func TestRegisterLookupAndNames(t *testing.T) {
 		{Name: "zz-test-names", Handle: nothing},
 	}
 	for _, a := range good {
-		if msg := registerPanic(a); msg != "" {
+		if msg := registerPanic(set, a); msg != "" {
 			t.Fatalf("Register(%q) panicked: %s", a.Name, msg)
 		}
 	}
-	a, ok := action.Lookup("zz-test-names/a-1")
-	if !ok || len(a.Fields) != 2 || a.Fields[0].Max != 1 || a.Handle == nil {
-		t.Fatalf("Lookup = %+v, %v", a, ok)
+	a, err := set.Lookup("zz-test-names/a-1")
+	if err != nil || len(a.Fields) != 2 || a.Fields[0].Max != 1 || a.Handle == nil {
+		t.Fatalf("Lookup = %+v, %v", a, err)
 	}
-	if _, ok := action.Lookup("zz-test-names/none"); ok {
-		t.Fatal("Lookup found an action nobody registered")
+	_, err = set.Lookup("zz-test-names/none")
+	if err == nil || !strings.Contains(err.Error(), `"zz-test-names/none"`) || !strings.Contains(err.Error(), "actions package") {
+		t.Fatalf("Lookup of an action nobody registered: error %v, want one naming it and how to fix it", err)
 	}
-	names := action.Names()
+	names := set.Names()
 	if !slices.IsSorted(names) {
 		t.Fatalf("Names are not sorted: %q", names)
 	}
@@ -124,5 +128,43 @@ func TestRegisterLookupAndNames(t *testing.T) {
 	}
 	if want := []string{"zz-test-names", "zz-test-names/a-1", "zz-test-names/b"}; !slices.Equal(ours, want) {
 		t.Fatalf("Names hold %q, want %q", ours, want)
+	}
+}
+
+func TestSetEvents(t *testing.T) {
+	set := action.NewSet()
+	if ev := set.Events(); len(ev) != 0 {
+		t.Fatalf("an empty set announces %q", ev)
+	}
+	set.Register(action.Action{Name: "b", Handle: nothing, Announces: []string{"session-changed", "cart-updated"}})
+	set.Register(action.Action{Name: "a", Handle: nothing, Announces: []string{"cart-updated"}})
+	set.Register(action.Action{Name: "c", Handle: nothing})
+	if got, want := set.Events(), []string{"cart-updated", "session-changed"}; !slices.Equal(got, want) {
+		t.Fatalf("Events() = %q, want %q", got, want)
+	}
+}
+
+func TestSetsAreSeparate(t *testing.T) {
+	one, two := action.NewSet(), action.NewSet()
+	one.Register(action.Action{Name: "only-in-one", Handle: nothing})
+	if _, err := two.Lookup("only-in-one"); err == nil {
+		t.Fatal("an action registered in one set is found in another")
+	}
+	two.Register(action.Action{Name: "only-in-one", Handle: nothing}) // no duplicate across sets
+	if _, err := action.Lookup("only-in-one"); err == nil {
+		t.Fatal("an action registered in a set of its own is found in Default")
+	}
+}
+
+func TestPackageLevelRegisterFillsDefault(t *testing.T) {
+	action.Register(action.Action{Name: "zz-test-default", Handle: nothing})
+	if _, err := action.Default.Lookup("zz-test-default"); err != nil {
+		t.Fatalf("action.Register did not fill Default: %v", err)
+	}
+	if !slices.Contains(action.Names(), "zz-test-default") {
+		t.Fatalf("action.Names() = %q, want it to hold zz-test-default", action.Names())
+	}
+	if msg := registerPanic(action.Default, action.Action{Name: "zz-test-default", Handle: nothing}); !strings.Contains(msg, "twice") {
+		t.Fatalf("a duplicate in Default: panic %q", msg)
 	}
 }

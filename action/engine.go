@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -25,9 +26,12 @@ type Options struct {
 	Now func() time.Time
 	// Base is the site's base path; the session cookie is scoped to it.
 	Base string
+	// Actions are the actions to serve. Required: the server passes the
+	// site's set, or Default for a site that carries none.
+	Actions *Set
 }
 
-// Engine serves the registered actions.
+// Engine serves the actions of one set.
 type Engine struct {
 	actions map[string]*entry
 	opts    Options
@@ -38,17 +42,24 @@ type entry struct {
 	trigger string
 }
 
-// NewEngine takes every registered action.
+// NewEngine takes every action in opts.Actions, as they are when it is
+// called: an action registered later is not served.
 func NewEngine(opts Options) (*Engine, error) {
 	if opts.Store == nil {
 		return nil, errors.New("action: no store")
+	}
+	if opts.Actions == nil {
+		return nil, errors.New("action: no action set")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	e := &Engine{actions: map[string]*entry{}, opts: opts}
-	for _, name := range Names() {
-		a, _ := Lookup(name)
+	for _, name := range opts.Actions.Names() {
+		a, err := opts.Actions.Lookup(name)
+		if err != nil {
+			return nil, err
+		}
 		e.actions[name] = &entry{Action: a, trigger: strings.Join(a.Announces, ", ")}
 	}
 	return e, nil
@@ -137,8 +148,23 @@ func (r *Request) Now() time.Time { return r.e.opts.Now() }
 // Base is the site's base path.
 func (r *Request) Base() string { return r.e.opts.Base }
 
-// Services are what the site's Open made.
+// Services are what the site's Open made. ServicesOf returns them typed.
 func (r *Request) Services() any { return r.e.opts.Services }
+
+// ServicesOf returns the site's services as a T, the type the site's Open
+// returns, such as *demo.Services:
+//
+//	svc := action.ServicesOf[*demo.Services](r)
+//
+// It panics, naming both types, when the services are not a T: a site
+// wired wrongly, which the server answers with a 500.
+func ServicesOf[T any](r *Request) T {
+	s, ok := r.e.opts.Services.(T)
+	if !ok {
+		panic(fmt.Sprintf("action %q: services are %T, not %s", r.c.Params("*"), r.e.opts.Services, reflect.TypeFor[T]()))
+	}
+	return s
+}
 
 // Value returns a declared text field, checked and trimmed. Asking for a
 // field the action did not declare panics: the declaration is the list of

@@ -17,10 +17,7 @@ var productField = action.Field{Name: "product", Required: true, MaxRunes: 64, M
 // shopProduct returns the demo's services and the product the form's
 // product field names; a 404 Problem for a product the shop does not sell.
 func shopProduct(r *action.Request) (*demo.Services, demo.Product, error) {
-	shop, err := demo.From(r.Services())
-	if err != nil {
-		return nil, demo.Product{}, err
-	}
+	shop := action.ServicesOf[*demo.Services](r)
 	product, ok := demo.Lookup(r.Value("product"))
 	if !ok {
 		return nil, demo.Product{}, action.Refuse(http.StatusNotFound, "That product is not in the shop.")

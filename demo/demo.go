@@ -32,16 +32,6 @@ func Open(st store.Store, now func() time.Time) (any, error) {
 	}, nil
 }
 
-// From returns the demo's services from what an island or action holds
-// (island.Request.Services, action.Request.Services).
-func From(services any) (*Services, error) {
-	s, ok := services.(*Services)
-	if !ok {
-		return nil, fmt.Errorf("demo: the site's services are %T, not the demo's", services)
-	}
-	return s, nil
-}
-
 // Stats are the live figures the dashboard shows.
 type Stats struct {
 	Users, Sessions, CartItems int
@@ -57,9 +47,9 @@ func Funcs(services any) template.FuncMap {
 	return template.FuncMap{
 		"products": func() []Product { return Products },
 		"stats": func() (Stats, error) {
-			s, err := From(services)
-			if err != nil {
-				return Stats{}, err
+			s, ok := services.(*Services)
+			if !ok {
+				return Stats{}, fmt.Errorf("demo: the site's services are %T, not the demo's", services)
 			}
 			ctx := context.Background()
 			st, err := s.Store.Stats(ctx)

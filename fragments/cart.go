@@ -37,10 +37,7 @@ type cart struct {
 }
 
 func renderCart(r *island.Request) (any, error) {
-	shop, err := demo.From(r.Services())
-	if err != nil {
-		return nil, err
-	}
+	shop := island.ServicesOf[*demo.Services](r)
 	out := cart{Base: r.Base()}
 	id := r.Cookie(store.SessionCookie)
 	if id == "" {

@@ -29,15 +29,13 @@ type cartCount struct {
 }
 
 func renderCartCount(r *island.Request) (any, error) {
-	shop, err := demo.From(r.Services())
-	if err != nil {
-		return nil, err
-	}
+	shop := island.ServicesOf[*demo.Services](r)
 	out := cartCount{Base: r.Base()}
 	id := r.Cookie(store.SessionCookie)
 	if id == "" {
 		return out, nil
 	}
+	var err error
 	if out.Count, err = shop.Carts.Count(r.Context(), id); err != nil {
 		return nil, fmt.Errorf("count cart: %w", err)
 	}

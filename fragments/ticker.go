@@ -37,10 +37,7 @@ type tickerRow struct {
 }
 
 func renderTicker(r *island.Request) (any, error) {
-	shop, err := demo.From(r.Services())
-	if err != nil {
-		return nil, err
-	}
+	shop := island.ServicesOf[*demo.Services](r)
 	symbols := strings.FieldsFunc(r.Prop("symbols"), func(c rune) bool { return c == ',' })
 	if len(symbols) == 0 {
 		symbols = []string{"ATL", "GOPH", "HTMX"}

@@ -1,5 +1,7 @@
 // Package island is the island registry: each island lives in its own
-// file of the site's fragments package and registers itself from init.
+// file of the site's fragments package and registers itself from init,
+// into Default, the set a site serves unless it carries its own (Set,
+// as net/http's DefaultServeMux is to a ServeMux).
 //
 //	func init() {
 //		island.Register(island.Island{
@@ -129,11 +131,6 @@ func (i Island) CheckProps(props map[string]string) error {
 	return fmt.Errorf("prop %q is not declared: the island takes %s", undeclared[0], strings.Join(names, ", "))
 }
 
-var (
-	mu      sync.RWMutex
-	islands = map[string]Island{}
-)
-
 func (i Island) declares(name string) bool {
 	for _, p := range i.Props {
 		if p.Name == name {
@@ -143,14 +140,47 @@ func (i Island) declares(name string) bool {
 	return false
 }
 
-// Register adds an island. Like database/sql.Register it panics on an
-// empty name, a missing template or render function, a bad prop
+// Set is a set of islands a site serves, by name. The zero value is an
+// empty set ready to use; NewSet returns one too. A Set is safe for use
+// by several goroutines at once.
+//
+// A site carries its set in server.Site.Islands; Default, which the
+// package-level Register fills, serves a site that carries none.
+type Set struct {
+	mu      sync.RWMutex
+	islands map[string]Island
+}
+
+// NewSet returns an empty set.
+func NewSet() *Set { return new(Set) }
+
+// Default is the set that Register, Lookup and Names use: the islands of
+// a site that carries no set of its own.
+var Default = NewSet()
+
+// Register adds an island to Default. See Set.Register.
+func Register(i Island) { Default.register(i) }
+
+// Lookup returns the island registered in Default under name.
+func Lookup(name string) (Island, error) { return Default.Lookup(name) }
+
+// Names returns the names of the islands in Default, sorted.
+func Names() []string { return Default.Names() }
+
+// Register adds an island to s. Like database/sql.Register it panics on
+// an empty name, a missing template or render function, a bad prop
 // declaration and a duplicate, so a mistake stops the program at init
 // rather than at request time. It records where it was called, so
-// template errors can name the island's Go file.
-func Register(i Island) {
-	mu.Lock()
-	defer mu.Unlock()
+// template errors can name the island's Go file; an island taken from
+// another set with Lookup keeps the place it was first registered.
+func (s *Set) Register(i Island) { s.register(i) }
+
+// register is Register for both Set.Register and the package-level
+// Register: each calls it directly, so the caller it records is the same
+// number of frames up the stack from both.
+func (s *Set) register(i Island) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch {
 	case i.Name == "":
 		panic("island: Register called with an empty island name")
@@ -173,12 +203,19 @@ func Register(i Island) {
 			panic(fmt.Sprintf("island: island %q declares prop %q twice", i.Name, p.Name))
 		}
 	}
-	if _, dup := islands[i.Name]; dup {
+	if _, dup := s.islands[i.Name]; dup {
 		panic(fmt.Sprintf("island: Register called twice for island %q", i.Name))
 	}
-	i.Props = slices.Clone(i.Props) // the caller's slice may change; the registry's may not
-	i.file, i.line = caller(2)
-	islands[i.Name] = i
+	i.Props = slices.Clone(i.Props) // the caller's slice may change; the set's may not
+	if i.file == "" {
+		// caller(3): register's caller (Register or Set.Register), and
+		// the code that called that.
+		i.file, i.line = caller(3)
+	}
+	if s.islands == nil {
+		s.islands = map[string]Island{}
+	}
+	s.islands[i.Name] = i
 }
 
 // caller returns the source file and line skip frames up the stack, the
@@ -238,23 +275,23 @@ var mainModule = sync.OnceValue(func() (m struct{ path, pkg string }) {
 	return m
 })
 
-// Lookup returns the island registered under name.
-func Lookup(name string) (Island, error) {
-	mu.RLock()
-	defer mu.RUnlock()
-	i, ok := islands[name]
+// Lookup returns the island registered in s under name.
+func (s *Set) Lookup(name string) (Island, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := s.islands[name]
 	if !ok {
 		return Island{}, fmt.Errorf("island: unknown island %q (add a file to the site's fragments package that registers it)", name)
 	}
 	return i, nil
 }
 
-// Names returns the names of all registered islands, sorted.
-func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	names := make([]string, 0, len(islands))
-	for n := range islands {
+// Names returns the names of the islands in s, sorted.
+func (s *Set) Names() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	names := make([]string, 0, len(s.islands))
+	for n := range s.islands {
 		names = append(names, n)
 	}
 	slices.Sort(names)

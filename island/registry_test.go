@@ -1,6 +1,8 @@
 package island
 
 import (
+	"context"
+	"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -83,6 +85,100 @@ func TestRegisterRecordsItsCaller(t *testing.T) {
 	}
 	if file, line := (Island{}).Source(); file != "" || line != 0 {
 		t.Fatalf("an unregistered island's Source() = %s:%d, want nothing", file, line)
+	}
+}
+
+// setRegisteredAt is the line of the Set.Register call in
+// TestSetRegisterRecordsItsCaller.
+var setRegisteredAt int
+
+func TestSetRegisterRecordsItsCaller(t *testing.T) {
+	set := NewSet()
+	setRegisteredAt = line() + 1
+	set.Register(Island{Name: "set-inline", Template: "<p>{{.}}</p>", Render: render})
+	i, err := set.Lookup("set-inline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file, line := i.Source(); file != "island/registry_test.go" || line != setRegisteredAt {
+		t.Fatalf("Source() = %s:%d, want island/registry_test.go:%d", file, line, setRegisteredAt)
+	}
+
+	// An island copied into another set keeps naming where it was
+	// first registered, not where it was copied.
+	copied := NewSet()
+	from, err := Lookup("test-inline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied.Register(from)
+	i, err = copied.Lookup("test-inline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file, line := i.Source(); file != "island/registry_test.go" || line != registeredAt {
+		t.Fatalf("a copied island's Source() = %s:%d, want island/registry_test.go:%d", file, line, registeredAt)
+	}
+}
+
+func TestSetsAreSeparate(t *testing.T) {
+	var one Set // the zero value is ready to use
+	two := NewSet()
+	one.Register(Island{Name: "only-in-one", Template: "x", Render: render})
+	if _, err := two.Lookup("only-in-one"); err == nil {
+		t.Fatal("an island registered in one set is found in another")
+	}
+	if _, err := Lookup("only-in-one"); err == nil {
+		t.Fatal("an island registered in a set of its own is found in Default")
+	}
+	two.Register(Island{Name: "only-in-one", Template: "y", Render: render}) // no duplicate across sets
+	if got := one.Names(); !slices.Equal(got, []string{"only-in-one"}) {
+		t.Fatalf("Names() = %q, want [only-in-one]", got)
+	}
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(p.(string), `twice for island "only-in-one"`) {
+			t.Fatalf("a duplicate in one set: panic %v", p)
+		}
+	}()
+	one.Register(Island{Name: "only-in-one", Template: "z", Render: render})
+}
+
+type services struct{ name string }
+
+func TestServicesOf(t *testing.T) {
+	i, err := Lookup("test-inline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRequest(context.Background(), RequestInit{Island: i, Services: &services{name: "shop"}})
+	if got := ServicesOf[*services](r); got.name != "shop" {
+		t.Fatalf("ServicesOf = %+v", got)
+	}
+	if got := ServicesOf[any](r); got == nil {
+		t.Fatal("ServicesOf[any] = nil")
+	}
+	cases := []struct {
+		name string
+		get  func()
+		want string
+	}{
+		{"another pointer type names both", func() { ServicesOf[*strings.Builder](r) }, `island "test-inline": services are *island.services, not *strings.Builder`},
+		{"a value type for a pointer names both", func() { ServicesOf[services](r) }, `services are *island.services, not island.services`},
+		{"an interface names itself", func() { ServicesOf[fmt.Stringer](r) }, `not fmt.Stringer`},
+		{"no services at all say nil", func() {
+			ServicesOf[*services](NewRequest(context.Background(), RequestInit{Island: i}))
+		}, `services are <nil>, not *island.services`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				p := recover()
+				if msg, _ := p.(string); !strings.Contains(msg, tc.want) {
+					t.Fatalf("panic = %v, want one containing %q", p, tc.want)
+				}
+			}()
+			tc.get()
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 
@@ -91,8 +92,27 @@ func (r *Request) Cookie(name string) string {
 func (r *Request) Base() string { return r.base }
 
 // Services are what the site's Open made once the store was open, such
-// as its catalog and its own tables; the island asserts their type.
+// as its catalog and its own tables. ServicesOf returns them typed.
 func (r *Request) Services() any { return r.services }
+
+// ServicesOf returns the site's services as a T, the type the site's Open
+// returns, such as *demo.Services:
+//
+//	svc := island.ServicesOf[*demo.Services](r)
+//
+// It panics, naming both types, when the services are not a T: a site
+// wired wrongly, which the server shows as the island's error state.
+func ServicesOf[T any](r *Request) T {
+	s, ok := r.services.(T)
+	if !ok {
+		panic(fmt.Sprintf("island %q: services are %T, not %s", r.island, r.services, typeName[T]()))
+	}
+	return s
+}
+
+// typeName names T as %T would name a value of it, even an interface
+// type, which has no value of its own to print.
+func typeName[T any]() string { return reflect.TypeFor[T]().String() }
 
 // Session returns the visitor's live session. Without a session cookie,
 // or with one that names no live session, it returns a zero Session

@@ -42,11 +42,22 @@ func ContentSecurityPolicy(scriptHashes, styleHashes []string) string {
 		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 }
 
-// Site is what a site brings to the engine: its files, its own tables
-// and the services its islands and actions use. The islands and actions
-// are the ones registered (island.Register, action.Register) by the
-// packages the program imports.
+// Site is what a site brings to the engine: its files, its own tables,
+// its islands and actions, and the services they use.
 type Site struct {
+	// Islands are the islands the site serves; nil means island.Default,
+	// the set island.Register fills from the packages the program
+	// imports. Two sites in one process serve different islands by
+	// carrying sets of their own.
+	Islands *island.Set
+	// Actions are the actions the site serves; nil means action.Default,
+	// the set action.Register fills.
+	Actions *action.Set
+	// Events are events announced outside actions, such as by the site's
+	// client code. A page may place an island that refreshes on (on
+	// "event") only when an action in Actions announces the event or it
+	// is listed here; otherwise startup stops.
+	Events []string
 	// Files holds pages/, layouts/ and public/ (usually embedded). In dev
 	// mode the engine reads Config.Root on disk instead.
 	Files fs.FS
@@ -104,6 +115,10 @@ type Server struct {
 	refused *refused
 	// pagePolicy is the Cache-Control of static pages, made once.
 	pagePolicy string
+	// islandSet and actionSet are the site's sets (the default ones
+	// when it carries none), for the startup checks and the listening log.
+	islandSet *island.Set
+	actionSet *action.Set
 }
 
 // New builds everything the server serves and fails, naming the file or
@@ -143,6 +158,13 @@ func New(o Options) (*Server, error) {
 		services: services, siteFuncs: o.Site.Funcs, metrics: newMetrics(),
 		pagePolicy: httpcache.PagePolicy(o.Config.PageMaxAge)}
 
+	s.islandSet, s.actionSet = o.Site.Islands, o.Site.Actions
+	if s.islandSet == nil {
+		s.islandSet = island.Default
+	}
+	if s.actionSet == nil {
+		s.actionSet = action.Default
+	}
 	s.refused = newRefused(o.Log, s.metrics.registry)
 	rawKeys := o.Config.Keys
 	if len(rawKeys) == 0 { // a Server made without App; Validate allows this only for a SQLite store
@@ -167,11 +189,13 @@ func New(o Options) (*Server, error) {
 		Keys:     keys,
 		Base:     o.Config.BasePath,
 		Observe:  s.metrics.observeIsland,
+		Islands:  s.islandSet,
+		Events:   announced(s.actionSet, o.Site.Events),
 	})
 	if err != nil {
 		return nil, err
 	}
-	if s.actions, err = action.NewEngine(action.Options{Store: o.Store, Services: services, Now: o.Now, Base: o.Config.BasePath}); err != nil {
+	if s.actions, err = action.NewEngine(action.Options{Store: o.Store, Services: services, Now: o.Now, Base: o.Config.BasePath, Actions: s.actionSet}); err != nil {
 		return nil, err
 	}
 	s.renderer = pages.Renderer{FS: files, Funcs: s.pageFuncs(files), Built: s.built, Now: o.Now}
@@ -183,6 +207,11 @@ func New(o Options) (*Server, error) {
 		// template that does not render yet shows its error there.
 		o.Log.Error().Err(err).Msg("dev mode: the site does not build; pages will show the error until it is fixed")
 		s.site = &pages.Site{NotFound: pages.PlainNotFound()}
+	} else if err := checkActionLinks(files, s.site, o.Config.BasePath, s.actionSet); err != nil {
+		if !o.Config.Dev {
+			return nil, err
+		}
+		o.Log.Error().Err(err).Msg("dev mode: a page sends an action that does not exist")
 	}
 	// Dev mode renders every page per request: nothing to keep
 	// compressed or regenerate, and starting sooner shortens each edit.
@@ -324,7 +353,7 @@ func (s *Server) App() *fiber.App { return s.app }
 // Serve answers requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	s.log.Info().Str("addr", ln.Addr().String()).Bool("dev", s.cfg.Dev).Str("base_path", s.cfg.BasePath).
-		Strs("pages", s.site.Routes()).Strs("islands", island.Names()).Strs("actions", action.Names()).Time("built", s.built).Msg("listening")
+		Strs("pages", s.site.Routes()).Strs("islands", s.islandSet.Names()).Strs("actions", s.actionSet.Names()).Time("built", s.built).Msg("listening")
 	return s.app.Listener(ln)
 }
 

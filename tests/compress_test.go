@@ -67,7 +67,7 @@ func TestStaticResponsesArePrecompressedPerEncoding(t *testing.T) {
 }
 
 func TestIslandsAreCompressedOnlyAboveTheThreshold(t *testing.T) {
-	site := atolltest.Start(t, atoll.Demo())
+	site := atolltest.Start(t, testSite())
 	small := site.Island(t, "user-greeting", "Accept-Encoding", "gzip")
 	if small.Header.Get("Content-Encoding") != "" {
 		t.Fatalf("a %d-byte island was compressed", len(small.Body))

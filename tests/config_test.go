@@ -3,6 +3,7 @@ package tests
 import (
 	"github.com/atollhq/atoll"
 	"github.com/atollhq/atoll/demo"
+	"github.com/atollhq/atoll/island"
 	"github.com/atollhq/atoll/server"
 	"io/fs"
 	"path/filepath"
@@ -31,6 +32,35 @@ func testStore(t testing.TB) *store.SQLite {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// testIslands are the demo's islands and the islands the tests add, which
+// only testSite serves: each file of the tests that needs an island of
+// its own registers it here from init, so the demo that other tests
+// start serves only the demo's islands.
+var testIslands = demoIslands()
+
+// demoIslands returns a set holding a copy of every island the demo
+// registers in island.Default (the demo's fragments package is
+// initialised before this package).
+func demoIslands() *island.Set {
+	set := island.NewSet()
+	for _, name := range island.Names() {
+		i, err := island.Lookup(name)
+		if err != nil {
+			panic(err)
+		}
+		set.Register(i) // keeps the place the demo registered it
+	}
+	return set
+}
+
+// testSite is the demo site serving testIslands: its own islands and the
+// tests'.
+func testSite() server.Site {
+	site := atoll.Demo()
+	site.Islands = testIslands
+	return site
 }
 
 // demoWith is the demo site serving files instead of its own.

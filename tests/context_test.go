@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"github.com/atollhq/atoll"
-
 	"strings"
 	"testing"
 
@@ -10,7 +8,7 @@ import (
 )
 
 func TestIslandSeesItsPageAndDeclaredCookiesOnly(t *testing.T) {
-	site := atolltest.Start(t, atoll.Demo())
+	site := atolltest.Start(t, testSite())
 	cases := []struct{ page, want string }{
 		{"%2Fabout", "/about"},
 		{"%2Fblog%2F..%2Fabout%3Fq%3D1", "/about"},

@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/atollhq/atoll/atolltest"
-	"github.com/atollhq/atoll/island"
 	"github.com/atollhq/atoll/store"
 )
 
@@ -86,14 +86,15 @@ var islandProps = map[string]map[string]string{
 // failsOnPurpose are the /faults islands and the status each must answer.
 var failsOnPurpose = map[string]int{"fault-error": 500, "fault-panic": 500, "fault-timeout": 504, "test-undeclared-cookie": 500}
 
-// TestEveryRegisteredIslandRenders renders each island in the registry
-// and checks that its fragment's root carries no load trigger, which
-// would make htmx fetch it again forever.
+// TestEveryRegisteredIslandRenders renders each island the tests' site
+// serves, the demo's and the tests' own, and checks that its fragment's
+// root carries no load trigger, which would make htmx fetch it again
+// forever.
 func TestEveryRegisteredIslandRenders(t *testing.T) {
-	site := atolltest.Start(t, atoll.Demo())
-	names := island.Names()
-	if len(names) < 2 {
-		t.Fatalf("registry holds %v, want the demo islands", names)
+	site := atolltest.Start(t, testSite())
+	names := testIslands.Names()
+	if len(names) < 2 || !slices.Contains(names, "server-info") || !slices.Contains(names, "test-gated") {
+		t.Fatalf("the tests' set holds %v, want the demo islands and the tests'", names)
 	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {

@@ -30,14 +30,14 @@ var execErrorAt int
 func init() {
 	render := func(r *island.Request) (any, error) { return struct{ Fail string }{r.Prop("fail")}, nil }
 	execErrorAt = callerLine() + 1
-	island.Register(island.Island{
+	testIslands.Register(island.Island{
 		Name:     "test-exec-error",
 		Fallback: `<p class="line"></p>`,
 		Template: "<p class=\"line\">\n{{if .Fail}}{{.Fail.Missing}}{{else}}fine{{end}}</p>",
 		Props:    []island.Prop{{Name: "fail"}},
 		Render:   render,
 	})
-	island.Register(island.Island{
+	testIslands.Register(island.Island{
 		Name:         "test-file-exec-error",
 		Fallback:     `<p class="line"></p>`,
 		TemplateFile: "testdata/island-exec-error.html",
@@ -181,7 +181,7 @@ func TestABatchedIslandWithoutItsPropsFailsAlone(t *testing.T) {
 // templates fail at request time: the visitor gets the error state, the
 // log says which island, which file and which line.
 func TestTemplateExecErrorsNameIslandFileAndLine(t *testing.T) {
-	site := atolltest.Start(t, atoll.Demo())
+	site := atolltest.Start(t, testSite())
 	cases := []struct{ island, want string }{
 		{"test-exec-error", `island \"test-exec-error\": tests/props_test.go:` + strconv.Itoa(execErrorAt) +
 			`: template line 2: at <.Fail.Missing>: can't evaluate field Missing in type string`},

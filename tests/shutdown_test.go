@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"github.com/atollhq/atoll"
 	"io"
 	"net"
 	"net/http"
@@ -24,7 +23,7 @@ var currentGate atomic.Pointer[gate]
 // The test-gated island exists only in this test binary. With no gate set
 // it renders at once, so the registry-wide tests can render it too.
 func init() {
-	island.Register(island.Island{
+	testIslands.Register(island.Island{
 		Name:     "test-gated",
 		Fallback: `<span class="skeleton"></span>`,
 		Template: `<p>released</p>`,
@@ -45,7 +44,7 @@ func init() {
 
 func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	cfg := testConfig()
-	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop(), Store: testStore(t), Site: atoll.Demo()})
+	srv, err := server.New(server.Options{Config: cfg, Log: zerolog.Nop(), Store: testStore(t), Site: testSite()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +127,7 @@ func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 // cache lifetime and echoes its page and cookie, one that reads a cookie
 // it did not declare.
 func init() {
-	island.Register(island.Island{
+	testIslands.Register(island.Island{
 		Name:         "test-context",
 		Fallback:     `<span class="skeleton"></span>`,
 		Template:     `<p data-field="page">{{.Page}}</p><p data-field="cookie">{{.Cookie}}</p>`,
@@ -138,7 +137,7 @@ func init() {
 			return struct{ Page, Cookie string }{r.Page(), r.Cookie("flavour")}, nil
 		},
 	})
-	island.Register(island.Island{
+	testIslands.Register(island.Island{
 		Name:     "test-large",
 		Fallback: `<span class="skeleton"></span>`,
 		Template: `<ul>{{range .}}<li>Row {{.}} of a long island list</li>{{end}}</ul>`,
@@ -150,7 +149,7 @@ func init() {
 			return rows, nil
 		},
 	})
-	island.Register(island.Island{
+	testIslands.Register(island.Island{
 		Name:     "test-undeclared-cookie",
 		Fallback: `<span class="skeleton"></span>`,
 		Template: `<p>{{.}}</p>`,

@@ -52,6 +52,18 @@ func TestStartupRefusesABrokenSite(t *testing.T) {
 		{"a public file takes the engine's runtime's name", func(m fstest.MapFS) {
 			m["public/atoll/runtime.js"] = &fstest.MapFile{Data: []byte("alert(1)")}
 		}, []string{"public/atoll/runtime.js", "engine's own"}},
+		{"a page that refreshes an island on an event nothing announces", func(m fstest.MapFS) {
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte("<p>\n{{ island \"cart\" (on \"cart-update\") }}</p>")}
+		}, []string{`pages/broken.html:2: island "cart": (on "cart-update"): no action announces event "cart-update"`,
+			"announced: cart-updated, islands-refresh, session-changed", "Site.Events"}},
+		{"a form that posts to an action the site does not serve", func(m fstest.MapFS) {
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte("<h1>Broken</h1>\n<form method=\"post\" action=\"{{ url \"/actions/cart/ad\" }}\"></form>")}
+		}, []string{`pages/broken.html:2: the page sends action "cart/ad" (/actions/cart/ad), which the site does not serve`,
+			"actions: cart/add, cart/remove, refresh, sign-in, sign-out"}},
+		{"an hx-post to an action the site does not serve, from a partial", func(m fstest.MapFS) {
+			m["layouts/partials/broken.html"] = &fstest.MapFile{Data: []byte("<div>\n\n<button hx-post='/actions/refresh-all'>Refresh</button></div>")}
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte(`{{ template "layouts/partials/broken" . }}`)}
+		}, []string{`layouts/partials/broken.html:3 (rendering pages/broken.html): the page sends action "refresh-all"`}},
 		{"a quoted snippet no longer matches its source", func(m fstest.MapFS) {
 			m["fragments/user_greeting.go"] = &fstest.MapFile{Data: []byte("package fragments\n")}
 		}, []string{"fragments/user_greeting.go", "snippet"}},

@@ -55,9 +55,13 @@ type Options struct {
 	// Observe, when set, is told how each render of a registered island
 	// ended and how long it took (metrics).
 	Observe func(island string, outcome Outcome, took time.Duration)
-	// Names are the registered islands to serve; every registered island
-	// when nil. Tests use it to leave out islands registered to fail.
-	Names []string
+	// Islands are the islands to serve. Required: the server passes the
+	// site's set, or island.Default for a site that carries none.
+	Islands *island.Set
+	// Events are the events some response or client code announces. A
+	// placement that refreshes on another event is an error, since
+	// nothing would ever refresh it; nil leaves events unchecked.
+	Events []string
 }
 
 type registered struct {
@@ -92,7 +96,8 @@ type Engine struct {
 
 var maxAge = regexp.MustCompile(`^(private|public), max-age=\d{1,8}$`)
 
-// New provisions every registered island: it parses each template and
+// New provisions every island in opts.Islands, as the set is when it is
+// called: it parses each template and
 // checks each cache declaration, and fails naming the island at fault
 // and, for a template, its file and line.
 func New(opts Options) (*Engine, error) {
@@ -102,14 +107,13 @@ func New(opts Options) (*Engine, error) {
 	if opts.Keys == nil {
 		return nil, errors.New("islands: no keys to seal props with")
 	}
+	if opts.Islands == nil {
+		return nil, errors.New("islands: no island set")
+	}
 	e := &Engine{islands: map[string]*registered{}, opts: opts, workers: workers{jobs: make(chan *renderJob)}}
 	e.jobs.New = func() any { return &renderJob{done: make(chan renderResult, 1)} }
-	names := opts.Names
-	if names == nil {
-		names = island.Names()
-	}
-	for _, name := range names {
-		fi, err := island.Lookup(name)
+	for _, name := range opts.Islands.Names() {
+		fi, err := opts.Islands.Lookup(name)
 		if err != nil {
 			return nil, err
 		}

@@ -35,8 +35,11 @@ var execErrorAt, parseErrorAt, escapeErrorAt int
 
 type clock struct{ Time, Date string }
 
+// testIslands holds every test island; newEngine serves some of them.
+var testIslands = island.NewSet()
+
 func init() {
-	island.Register(island.Island{
+	testIslands.Register(island.Island{
 		Name: "test-clock",
 		Fallback: `<dl class="facts"><div class="fact"><dt>Time</dt><dd><span class="skeleton w-8"></span></dd></div>` +
 			`<div class="fact"><dt>Date</dt><dd><span class="skeleton w-14"></span></dd></div></dl>`,
@@ -46,29 +49,29 @@ func init() {
 			return clock{Time: r.Now().Format("3:04:05 PM"), Date: r.Now().Format("Monday, January 2, 2006")}, nil
 		},
 	})
-	island.Register(island.Island{
+	testIslands.Register(island.Island{
 		Name:         "test-greeting",
 		Fallback:     `<p class="greeting"><span class="skeleton w-12"></span></p>`,
 		TemplateFile: "testdata/templates/greeting.html",
 		Files:        templates,
 		Render:       func(*island.Request) (any, error) { return struct{ Name string }{"Guest"}, nil },
 	})
-	island.Register(island.Island{
+	testIslands.Register(island.Island{
 		Name:     "test-props",
 		Props:    []island.Prop{{Name: "id", Required: true}, {Name: "text"}},
 		Template: `<p>{{.}}</p>`,
 		Render:   func(r *island.Request) (any, error) { return r.Prop("id"), nil },
 	})
 	execErrorAt = line() + 1
-	island.Register(island.Island{Name: "test-exec-error", Template: "<p>\n{{.Missing}}</p>", Render: renderEmpty})
-	island.Register(island.Island{Name: "test-file-exec-error", TemplateFile: "testdata/templates/exec-error.html", Files: templates, Render: renderEmpty})
+	testIslands.Register(island.Island{Name: "test-exec-error", Template: "<p>\n{{.Missing}}</p>", Render: renderEmpty})
+	testIslands.Register(island.Island{Name: "test-file-exec-error", TemplateFile: "testdata/templates/exec-error.html", Files: templates, Render: renderEmpty})
 
 	parseErrorAt = line() + 1
-	island.Register(island.Island{Name: "test-parse-error", Template: "<p>\n\n{{if}}</p>", Render: renderEmpty})
+	testIslands.Register(island.Island{Name: "test-parse-error", Template: "<p>\n\n{{if}}</p>", Render: renderEmpty})
 	escapeErrorAt = line() + 1
-	island.Register(island.Island{Name: "test-escape-error", Template: "<p>\n{{if .}}<a href=\"{{end}}x</p>", Render: renderEmpty})
-	island.Register(island.Island{Name: "test-file-parse-error", TemplateFile: "testdata/templates/parse-error.html", Files: templates, Render: renderEmpty})
-	island.Register(island.Island{Name: "test-file-missing", TemplateFile: "testdata/templates/missing.html", Files: templates, Render: renderEmpty})
+	testIslands.Register(island.Island{Name: "test-escape-error", Template: "<p>\n{{if .}}<a href=\"{{end}}x</p>", Render: renderEmpty})
+	testIslands.Register(island.Island{Name: "test-file-parse-error", TemplateFile: "testdata/templates/parse-error.html", Files: templates, Render: renderEmpty})
+	testIslands.Register(island.Island{Name: "test-file-missing", TemplateFile: "testdata/templates/missing.html", Files: templates, Render: renderEmpty})
 }
 
 func renderEmpty(*island.Request) (any, error) { return struct{}{}, nil }
@@ -79,13 +82,22 @@ func line() int {
 	return l
 }
 
-// newEngine provisions the named test islands.
+// newEngine provisions the named test islands, from a set holding only
+// those.
 func newEngine(names ...string) (*Engine, error) {
 	keys, err := seal.New(bytes.Repeat([]byte{1}, seal.KeySize))
 	if err != nil {
 		return nil, err
 	}
-	return New(Options{Timeout: time.Second, Log: zerolog.Nop(), Keys: keys, Names: names,
+	set := island.NewSet()
+	for _, name := range names {
+		i, err := testIslands.Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		set.Register(i) // keeps the place testIslands recorded
+	}
+	return New(Options{Timeout: time.Second, Log: zerolog.Nop(), Keys: keys, Islands: set,
 		Now: func() time.Time { return time.Date(2026, 5, 7, 22, 14, 32, 0, time.UTC) }})
 }
 
@@ -140,6 +152,58 @@ func TestPlaceholder(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"nobody-registered-this"`) || !strings.Contains(err.Error(), "test-clock") {
 		t.Fatalf("unknown island error = %v, want one naming it and the registered islands", err)
 	}
+}
+
+func TestPlaceholderRefusesAnEventNothingAnnounces(t *testing.T) {
+	keys, err := seal.New(bytes.Repeat([]byte{1}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		events []string
+		on     []string
+		want   string // "" for no error
+	}{
+		{"no events known: nothing is checked", nil, []string{"saved"}, ""},
+		{"an announced event", []string{"cart-updated", "saved"}, []string{"saved"}, ""},
+		{"no refresh events at all", []string{}, nil, ""},
+		{"an event nothing announces", []string{"cart-updated", "saved"}, []string{"saved", "savd"},
+			`island "test-clock": (on "savd"): no action announces event "savd", so nothing would refresh the island (announced: cart-updated, saved)`},
+		{"an event when nothing is announced", []string{}, []string{"saved"}, `(announced: none)`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := New(Options{Timeout: time.Second, Log: zerolog.Nop(), Keys: keys, Islands: testIslandsNamed(t, "test-clock"), Events: tc.events})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.Placeholder(&Placement{Spec: Spec{Name: "test-clock", Page: "/", On: tc.on}, ID: "island-test-clock-1"})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Placeholder: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "Site.Events") {
+				t.Fatalf("Placeholder error = %v, want one containing %q and naming Site.Events", err, tc.want)
+			}
+		})
+	}
+}
+
+// testIslandsNamed is a set holding the named test islands.
+func testIslandsNamed(t *testing.T, names ...string) *island.Set {
+	t.Helper()
+	set := island.NewSet()
+	for _, name := range names {
+		i, err := testIslands.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set.Register(i)
+	}
+	return set
 }
 
 func TestRenderAndFailureFragments(t *testing.T) {

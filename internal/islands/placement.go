@@ -61,6 +61,9 @@ func (e *Engine) Placeholder(p *Placement) (template.HTML, error) {
 	if err := checkRefresh(p.Every, p.On); err != nil {
 		return "", fmt.Errorf("island %q: %w", p.Name, err)
 	}
+	if err := e.checkAnnounced(p.On); err != nil {
+		return "", fmt.Errorf("island %q: %w", p.Name, err)
+	}
 	fallback := p.Fallback
 	if fallback == "" {
 		fallback = is.Fallback
@@ -81,6 +84,25 @@ func (e *Engine) Placeholder(p *Placement) (template.HTML, error) {
 	b.WriteString(string(fallback))
 	b.WriteString(`</div>`)
 	return template.HTML(b.String()), nil
+}
+
+// checkAnnounced reports the first event in on that nothing announces,
+// when the engine knows what is announced (Options.Events).
+func (e *Engine) checkAnnounced(on []string) error {
+	if e.opts.Events == nil {
+		return nil
+	}
+	for _, ev := range on {
+		if !slices.Contains(e.opts.Events, ev) {
+			announced := "none"
+			if len(e.opts.Events) > 0 {
+				announced = strings.Join(e.opts.Events, ", ")
+			}
+			return fmt.Errorf("(on %q): no action announces event %q, so nothing would refresh the island (announced: %s); "+
+				"add it to an action's Announces, or to Site.Events when client code sends it", ev, ev, announced)
+		}
+	}
+	return nil
 }
 
 // names returns the names of the islands the engine serves, sorted.
