@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/atollhq/atoll/config"
+	"github.com/atollhq/atoll/island"
 	"github.com/atollhq/atoll/server"
 )
 
@@ -95,5 +96,47 @@ func TestWithoutAKeyTheErrorSaysHowToMakeOne(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "atoll genkey") || !strings.Contains(err.Error(), "ATOLL_KEYS") {
 		t.Fatalf("error = %v, want one naming ATOLL_KEYS and atoll genkey", err)
+	}
+}
+
+func TestAPageWithIslandsGetsTheRuntimeAndItsBatchWithoutAsking(t *testing.T) {
+	set := island.NewSet()
+	set.Register(island.Island{Name: "clock", Template: `<p>{{.}}</p>`,
+		Render: func(r *island.Request) (any, error) { return "12:00", nil }})
+	cfg := config.Default()
+	cfg.Keys = [][]byte{make([]byte, 32)}
+	cfg.DB = filepath.Join(t.TempDir(), "atoll.db")
+	app := &server.App{Config: cfg, Log: zerolog.Nop(), Site: server.Site{Islands: set, Files: fstest.MapFS{
+		"pages/index.html":    {Data: []byte("<!doctype html>\n<html><head><title>Hi</title></head>\n<body>{{ island \"clock\" }}</body></html>")},
+		"pages/explicit.html": {Data: []byte("<!doctype html>\n<html><head>{{ preload }}{{ runtime }}</head>\n<body>{{ island \"clock\" }}{{ batch }}</body></html>")},
+		"pages/plain.html":    {Data: []byte("<!doctype html>\n<html><head><title>Plain</title></head><body><p>No islands.</p></body></html>")},
+	}}}
+	if err := app.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Stop(context.Background()) })
+	get := func(path string) string {
+		resp, err := app.Server.App().Test(httptest.NewRequest(http.MethodGet, path, nil), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	for _, path := range []string{"/", "/explicit"} {
+		page := get(path)
+		head, body, ok := strings.Cut(page, "</head>")
+		if !ok {
+			t.Fatalf("%s has no head:\n%s", path, page)
+		}
+		if strings.Count(page, "<script>") != 1 || !strings.Contains(head, "<script>") || !strings.Contains(head, `rel="preload"`) {
+			t.Errorf("%s: want the runtime once and the preload, in the head:\n%s", path, head)
+		}
+		if strings.Count(body, `id="islands-batch"`) != 1 || !strings.HasSuffix(strings.TrimSpace(body), "</div></body></html>") {
+			t.Errorf("%s: want the batch element once, at the end of the body:\n%s", path, body)
+		}
+	}
+	if page := get("/plain"); strings.Contains(page, "<script") || strings.Contains(page, "islands-batch") {
+		t.Errorf("a page without islands got the runtime or a batch:\n%s", page)
 	}
 }

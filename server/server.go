@@ -397,7 +397,32 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 		// The head comes before the islands it should preload, so
 		// {{ preload }} leaves a mark that finish fills in once the
 		// whole page is rendered.
+		var batchPlaced, preloadPlaced, runtimePlaced bool
 		finish := func(out []byte) []byte {
+			// A page with islands needs the runtime and its batch stream:
+			// when neither it nor its layout places them, they go before
+			// </head> and </body>, with the preload links.
+			if len(placed) > 0 && !batchPlaced {
+				el, u := s.islands.BatchElement(src.Route, placed)
+				batchURL = u
+				out = insertBefore(out, "</body>", []byte(el), len(out))
+			}
+			var head []byte
+			if len(placed) > 0 && !preloadPlaced {
+				head = append(head, preloadMark...)
+			}
+			if len(placed) > 0 && !runtimePlaced {
+				if rt, err := s.asset().Inline(client.Name); err == nil {
+					head = append(head, rt...)
+				}
+			}
+			if len(head) > 0 {
+				at := 0
+				if i := bytes.Index(bytes.ToLower(out), []byte("<body")); i >= 0 {
+					at = i
+				}
+				out = insertBefore(out, "</head>", head, at)
+			}
 			var urls []string
 			if batchURL != "" {
 				urls = append(urls, batchURL)
@@ -463,15 +488,16 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 				return func(p *islands.Placement) error { p.On = append(p.On, event); return nil }
 			},
 			"batch": func() template.HTML {
+				batchPlaced = true
 				el, u := s.islands.BatchElement(src.Route, placed)
 				batchURL = u
 				return el
 			},
-			"preload": func() template.HTML { return preloadMark },
+			"preload": func() template.HTML { preloadPlaced = true; return preloadMark },
 			"renders": func() []islands.RenderCount { return s.islands.RendersLastMinute(s.now()) },
 			"asset":   func(name string) (string, error) { return s.asset().URL(name) },
 			"inline":  func(name string) (template.HTML, error) { return s.asset().Inline(name) },
-			"runtime": func() (template.HTML, error) { return s.asset().Inline(client.Name) },
+			"runtime": func() (template.HTML, error) { runtimePlaced = true; return s.asset().Inline(client.Name) },
 			"url":     func(path string) string { return s.cfg.BasePath + path },
 			"snippet": func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
 		}
@@ -482,6 +508,15 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 		}
 		return funcs, finish
 	}
+}
+
+// insertBefore inserts what before the last occurrence of tag in out
+// (case-insensitive), or at byte at when out has no such tag.
+func insertBefore(out []byte, tag string, what []byte, at int) []byte {
+	if i := bytes.LastIndex(bytes.ToLower(out), []byte(tag)); i >= 0 {
+		at = i
+	}
+	return append(out[:at:at], append(what, out[at:]...)...)
 }
 
 // preloadMark is where {{ preload }} puts the page's preload links.
