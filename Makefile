@@ -1,7 +1,6 @@
 # Atoll: `make run` serves the demo site, `make test` runs everything CI runs.
 GO    ?= go
 STAMP := node_modules/.package-lock.json
-KEY   := data/atoll.key
 # The build's time, for the pages' build timestamp and ETags: the last
 # commit's, so replicas of one build serve the same bytes.
 STAMP_LDFLAGS = -ldflags "-X github.com/atollhq/atoll/server.buildStamp=$$(git log -1 --format=%ct 2>/dev/null || date +%s)"
@@ -42,18 +41,13 @@ check-htmx: $(STAMP)
 htmx-into:
 	$(call make_htmx,$(DIR))
 
-# A local key for `make run`, so sealed island URLs survive restarts.
-$(KEY):
-	@mkdir -p $(dir $@)
-	$(GO) run ./cmd/server -genkey > $@
-
 ## run: serve the demo site on http://127.0.0.1:8080 (without ATOLL_KEYS, the server keeps a key in data/atoll.key)
 run:
 	$(GO) run $(STAMP_LDFLAGS) ./cmd/server
 
-## dev: the same in dev mode, from disk: a Go edit rebuilds and restarts the server, any edit reloads the open tabs (tools/dev)
-dev: $(KEY)
-	ATOLL_KEYS="$${ATOLL_KEYS:-$$(cat $(KEY))}" $(GO) run ./tools/dev
+## dev: the same in dev mode, from disk: a Go edit rebuilds and restarts the server, any edit reloads the open tabs (atoll dev)
+dev:
+	$(GO) run ./cmd/atoll dev
 
 ## build: write bin/server, stamped with the last commit's time
 build:
@@ -126,10 +120,10 @@ browserbench: build
 
 ## new-site: start a site of your own in a new module that requires Atoll: make new-site DIR=../mysite MODULE=example.com/mysite
 new-site:
-	$(GO) run ./tools/newsite -dir "$(DIR)" -module "$(MODULE)"
+	$(GO) run ./cmd/atoll new "$(DIR)" -module "$(MODULE)"
 
 .PHONY: cluster
-## cluster: two replicas of bin/server on one PostgreSQL behind nginx (deploy/nginx.conf.tmpl) on http://127.0.0.1:8080; Ctrl-C stops everything
+## cluster: two replicas of bin/server on one PostgreSQL behind nginx (configured as atoll nginx prints it) on http://127.0.0.1:8080; Ctrl-C stops everything
 cluster: build
 	$(GO) run ./tools/cluster -server bin/server
 

@@ -68,7 +68,7 @@ type Config struct {
 
 // DefaultDrainDelay suits a Kubernetes readiness probe that fails after
 // a few seconds and nginx, whose keep-alive connections to the server
-// should time out sooner (keepalive_timeout 4s in deploy/nginx.conf).
+// should time out sooner (keepalive_timeout 4s in the configuration atoll nginx prints).
 const DefaultDrainDelay = 5 * time.Second
 
 // isShared reports whether db names a store that several replicas share

@@ -24,7 +24,7 @@ import (
 	"github.com/atollhq/atoll/internal/seal"
 )
 
-// TestBrowserDevLoop runs make dev's loop (tools/dev) on a copy of the
+// TestBrowserDevLoop runs make dev's loop (atoll dev) on a copy of the
 // module and measures, in a chromium tab the test never navigates, how
 // long an edit takes to become visible: a template edit and a CSS edit at
 // most 1 s, a Go edit (a rebuild and a restart) at most 5 s. Along the way:
@@ -149,7 +149,7 @@ func TestBrowserDevLoop(t *testing.T) {
 	dev.stop(t)
 }
 
-// devTool is tools/dev running on a copy of the module.
+// devTool is atoll dev running on a copy of the module.
 type devTool struct {
 	cmd  *exec.Cmd
 	out  *devLines
@@ -157,20 +157,20 @@ type devTool struct {
 	pids []int // the servers it started
 }
 
-// startDevTool builds tools/dev in root and starts it there on a free
+// startDevTool builds cmd/atoll in root and starts atoll dev there on a free
 // loopback port, in a process group of its own so that the cleanup can
 // end whatever is left.
 func startDevTool(t *testing.T, root string) *devTool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	tool := filepath.Join(t.TempDir(), "dev")
-	build := exec.CommandContext(ctx, "go", "build", "-o", tool, "./tools/dev")
+	tool := filepath.Join(t.TempDir(), "atoll")
+	build := exec.CommandContext(ctx, "go", "build", "-o", tool, "./cmd/atoll")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build tools/dev: %v\n%s", err, out)
+		t.Fatalf("build cmd/atoll: %v\n%s", err, out)
 	}
-	cmd := exec.Command(tool, "-addr", devFreeAddr(t))
+	cmd := exec.Command(tool, "dev", "-addr", devFreeAddr(t))
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "ATOLL_KEYS="+seal.GenerateKey())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -194,7 +194,7 @@ func startDevTool(t *testing.T, root string) *devTool {
 			<-d.done
 		}
 		if t.Failed() {
-			t.Logf("tools/dev said:\n%s", strings.Join(d.out.all(), "\n"))
+			t.Logf("atoll dev said:\n%s", strings.Join(d.out.all(), "\n"))
 		}
 	})
 	return d
@@ -207,11 +207,11 @@ func (d *devTool) stop(t *testing.T) {
 	select {
 	case <-d.done:
 	case <-time.After(30 * time.Second):
-		t.Fatal("tools/dev did not stop within 30s of SIGINT")
+		t.Fatal("atoll dev did not stop within 30s of SIGINT")
 	}
 	for _, pid := range d.pids {
 		if devAlive(pid) {
-			t.Errorf("server pid %d outlived tools/dev", pid)
+			t.Errorf("server pid %d outlived atoll dev", pid)
 		}
 	}
 }

@@ -34,8 +34,8 @@ var clusterEnv = []string{"ATOLL_DRAIN_DELAY=1s", "ATOLL_PAGE_MAX_AGE=1s", "ATOL
 var clusterPages = []string{"/", "/about", "/products", "/many", "/many-batched"}
 
 // startCluster starts two replicas of the built binary on one fresh
-// PostgreSQL database, with ATOLL_KEYS=keys, behind nginx configured from
-// deploy/nginx.conf.tmpl. It fails, never skips, without nginx or
+// PostgreSQL database, with ATOLL_KEYS=keys, behind nginx configured by
+// internal/nginxconf (atoll nginx). It fails, never skips, without nginx or
 // PostgreSQL. On failure the replicas' logs and nginx's error log are
 // printed.
 func startCluster(t *testing.T, keys string) *cluster.Cluster {
@@ -51,7 +51,7 @@ func startCluster(t *testing.T, keys string) *cluster.Cluster {
 		t.Fatal(err)
 	}
 	c, err := cluster.Start(cluster.Options{
-		Server: serverBinary(t), DB: db, Keys: keys, Template: "../deploy/nginx.conf.tmpl",
+		Server: serverBinary(t), DB: db, Keys: keys,
 		Dir: dir, Env: clusterEnv, Output: logs,
 	})
 	if err != nil {
@@ -81,7 +81,7 @@ func lastBytes(s string, n int) string {
 
 // TestClusterRollingRestartWithKeyRotation runs the site as a deployment
 // past one machine does: two replicas of one build on one PostgreSQL
-// database behind nginx (deploy/nginx.conf.tmpl). A session made on one
+// database behind nginx (atoll nginx). A session made on one
 // replica is seen on the other. Under a steady load through nginx (pages,
 // their islands, batch streams read whole, actions), the replicas are
 // restarted one at a time, each as soon as the one before answers

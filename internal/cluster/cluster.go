@@ -1,14 +1,13 @@
 // Package cluster runs Atoll the way it runs past one machine, on one:
 // replicas of the server binary sharing one PostgreSQL database, each on
-// a loopback port of its own, behind nginx configured from
-// deploy/nginx.conf.tmpl. The cluster test and tools/cluster (make
-// cluster) start it.
+// a loopback port of its own, behind nginx configured by
+// internal/nginxconf (what `atoll nginx` prints). The cluster test and
+// tools/cluster (make cluster) start it.
 //
 //	c, err := cluster.Start(cluster.Options{
-//		Server:   "bin/server",
-//		DB:       "postgres://…",
-//		Keys:     key, // from server -genkey
-//		Template: "deploy/nginx.conf.tmpl",
+//		Server: "bin/server",
+//		DB:     "postgres://…",
+//		Keys:   key, // from atoll genkey
 //	})
 //	if err != nil { … }
 //	defer c.Stop()
@@ -28,8 +27,9 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"text/template"
 	"time"
+
+	"github.com/atollhq/atoll/internal/nginxconf"
 )
 
 // Options configures a cluster.
@@ -45,9 +45,6 @@ type Options struct {
 	Replicas int
 	// Listen is nginx's address; a free loopback port when empty.
 	Listen string
-	// Template is the path of the nginx configuration template
-	// (deploy/nginx.conf.tmpl).
-	Template string
 	// Dir holds nginx's configuration, cache and error log; a new
 	// temporary directory, removed by Stop, when empty.
 	Dir string
@@ -74,8 +71,8 @@ type Cluster struct {
 // across restarts, waits until each answers /readyz with 200, then starts
 // nginx in front of them. On error everything it started is stopped.
 func Start(o Options) (c *Cluster, err error) {
-	if o.Server == "" || o.DB == "" || o.Keys == "" || o.Template == "" {
-		return nil, errors.New("cluster: Server, DB, Keys and Template are required")
+	if o.Server == "" || o.DB == "" || o.Keys == "" {
+		return nil, errors.New("cluster: Server, DB and Keys are required")
 	}
 	if _, err := os.Stat(o.Server); err != nil {
 		return nil, fmt.Errorf("cluster: server binary: %w (make build writes bin/server)", err)
@@ -134,7 +131,7 @@ func Start(o Options) (c *Cluster, err error) {
 			return c, err
 		}
 	}
-	if c.Nginx, err = StartNginx(nginx, o.Template, c.dir, listen, upstreams); err != nil {
+	if c.Nginx, err = StartNginx(nginx, c.dir, listen, upstreams); err != nil {
 		return c, err
 	}
 	c.URL = c.Nginx.URL
@@ -343,30 +340,15 @@ type Nginx struct {
 }
 
 // NginxPath finds the nginx binary: on PATH, else /usr/sbin/nginx.
-func NginxPath() (string, error) {
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p, nil
-	}
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return "/usr/sbin/nginx", nil
-	}
-	return "", errors.New("nginx is not installed (not on PATH nor at /usr/sbin/nginx): apt-get install -y nginx")
-}
+func NginxPath() (string, error) { return nginxconf.Path() }
 
-// StartNginx writes the template, filled in with dir, listen and
-// upstreams, to dir/nginx.conf, starts bin on it and waits, at most five
-// seconds, until it accepts connections on listen.
-func StartNginx(bin, tmplPath, dir, listen string, upstreams []string) (*Nginx, error) {
-	tmpl, err := template.ParseFiles(tmplPath)
-	if err != nil {
-		return nil, fmt.Errorf("nginx template: %w", err)
-	}
+// StartNginx writes the configuration for listen and upstreams, with dir
+// as nginx's prefix, to dir/nginx.conf, starts bin on it and waits, at
+// most five seconds, until it accepts connections on listen.
+func StartNginx(bin, dir, listen string, upstreams []string) (*Nginx, error) {
 	var conf bytes.Buffer
-	if err := tmpl.Execute(&conf, struct {
-		Dir, Listen string
-		Upstreams   []string
-	}{dir, listen, upstreams}); err != nil {
-		return nil, fmt.Errorf("nginx template %s: %w", tmplPath, err)
+	if err := nginxconf.Write(&conf, nginxconf.Config{Listen: listen, Upstreams: upstreams, Dir: dir}); err != nil {
+		return nil, err
 	}
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, conf.Bytes(), 0o644); err != nil {

@@ -1,6 +1,6 @@
 // Command cluster runs the site as it runs past one machine, on this one:
 // two replicas of the server binary sharing a PostgreSQL database, behind
-// nginx configured from deploy/nginx.conf.tmpl (make cluster).
+// nginx configured as `atoll nginx` prints it (make cluster).
 //
 //	go run ./tools/cluster [-server bin/server] [-addr 127.0.0.1:8080] [-replicas 2]
 //
@@ -42,7 +42,6 @@ func run(ctx context.Context, args []string) (err error) {
 	server := flags.String("server", "bin/server", "the server binary (make build writes it)")
 	addr := flags.String("addr", "127.0.0.1:8080", "nginx's listen address")
 	replicas := flags.Int("replicas", 2, "how many replicas")
-	tmpl := flags.String("template", "deploy/nginx.conf.tmpl", "the nginx configuration template")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -86,7 +85,7 @@ func run(ctx context.Context, args []string) (err error) {
 	}
 	c, err := cluster.Start(cluster.Options{
 		Server: *server, DB: db, Keys: keys, Replicas: *replicas,
-		Listen: *addr, Template: *tmpl, Env: env, Output: os.Stderr,
+		Listen: *addr, Env: env, Output: os.Stderr,
 	})
 	if err != nil {
 		return err

@@ -1,20 +1,18 @@
-// Command dev is `make dev`: it builds the server with the atolldev tag,
-// runs it in dev mode and keeps it current while you edit.
+// Package devloop is `atoll dev`: it builds a site's server with the
+// atolldev tag, runs it in dev mode and keeps it current while you edit.
 //
-//	go run ./tools/dev [-addr 127.0.0.1:8080] [-root .]
-//
-// -addr defaults to ATOLL_ADDR when it is set.
+//	d := &devloop.Dev{Addr: "127.0.0.1:8080", Root: ".", Pkg: "./cmd/server", Env: os.Environ(), Out: os.Stdout, Err: os.Stderr}
+//	err := d.Run(ctx) // until ctx ends
 //
 // What it does on a change:
 //
-//   - A Go file, go.mod or go.sum: the server is built again while the
-//     old one keeps serving. A build that fails prints the compiler's
-//     errors and leaves the old server running; one that succeeds
-//     replaces it (SIGTERM, wait, start). The open tabs reload
-//     themselves when their event stream reconnects to a server with
-//     another boot id.
-//   - client/*.js: public/vendor/bundle.js is built again (make -s
-//     assets), which the server's own watcher sees.
+//   - A Go file, go.mod or go.sum, or client/*.js in Atoll's own checkout
+//     (the engine embeds its client, so it is built in like Go code): the
+//     server is built again while the old one keeps serving. A build that
+//     fails prints the compiler's errors and leaves the old server
+//     running; one that succeeds replaces it (SIGTERM, wait, start). The
+//     open tabs reload themselves when their event stream reconnects to a
+//     server with another boot id.
 //   - A file under pages/, layouts/ or public/: nothing here; the dev
 //     server renders from disk and tells the tabs to reload
 //     (server/devreload.go).
@@ -22,16 +20,16 @@
 // Changes are seen through fsnotify, one watch per directory of the
 // module (node_modules, bin, data, examples, testdata, tmp and hidden
 // directories left out). The server gets ATOLL_DEV=1, ATOLL_ROOT and the
-// rest of the environment, ATOLL_KEYS included (make dev fills it from
-// data/atoll.key, so sealed island URLs survive restarts; run directly
-// without it, the tool makes one key for the session). Ctrl-C stops the
-// server and the tool.
-package main
+// rest of the environment, ATOLL_KEYS included. Without ATOLL_KEYS a
+// server on SQLite keeps a key of its own beside the database, so island
+// URLs in the open tabs still open after a restart; for one on
+// PostgreSQL, which needs ATOLL_KEYS, the loop makes a key for the
+// session.
+package devloop
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -39,7 +37,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -49,23 +46,6 @@ import (
 
 	"github.com/atollhq/atoll/internal/seal"
 )
-
-func main() {
-	defaultAddr := "127.0.0.1:8080"
-	if a := os.Getenv("ATOLL_ADDR"); a != "" {
-		defaultAddr = a
-	}
-	addr := flag.String("addr", defaultAddr, "address the server listens on; ATOLL_ADDR when set")
-	root := flag.String("root", ".", "the module's root: the Go code built and watched, and the site's pages/, layouts/ and public/")
-	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	d := &Dev{Addr: *addr, Root: *root, Env: os.Environ(), Out: os.Stdout, Err: os.Stderr}
-	if err := d.Run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "atoll dev:", err)
-		os.Exit(1)
-	}
-}
 
 // Binary is where the dev server is built, under the root.
 const Binary = "bin/dev-server"
@@ -86,10 +66,13 @@ const startWait = 30 * time.Second
 type Dev struct {
 	// Addr is the server's listen address; Root the module's root.
 	Addr, Root string
+	// Pkg is the server's main package, relative to Root; ./cmd/server
+	// when empty.
+	Pkg string
 	// Env is the environment the server and the builds start from.
 	Env []string
 	// Out receives the tool's messages and the server's output; Err the
-	// server's log, the compiler's errors and make's.
+	// server's log and the compiler's errors.
 	Out, Err io.Writer
 
 	root   string // Root, absolute
@@ -111,7 +94,10 @@ func (d *Dev) Run(ctx context.Context) error {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		return fmt.Errorf("-root %s is not a module's root: %w", d.Root, err)
+		return fmt.Errorf("%s is not a module's root: %w", d.Root, err)
+	}
+	if d.Pkg == "" {
+		d.Pkg = "./cmd/server"
 	}
 	d.root = root
 	d.env = d.serverEnv()
@@ -130,7 +116,7 @@ func (d *Dev) Run(ctx context.Context) error {
 
 	timer := time.NewTimer(debounce)
 	timer.Stop()
-	var goChange, jsChange string
+	var goChange string
 	for {
 		var exited chan error
 		if d.server != nil {
@@ -144,14 +130,10 @@ func (d *Dev) Run(ctx context.Context) error {
 			if !ok {
 				return errors.New("the file watcher stopped")
 			}
-			switch kind := d.classify(w, ev); kind {
-			case changeGo:
-				goChange = d.rel(ev.Name)
-			case changeJS:
-				jsChange = d.rel(ev.Name)
-			default:
+			if d.classify(w, ev) != changeGo {
 				continue
 			}
+			goChange = d.rel(ev.Name)
 			timer.Reset(debounce)
 		case err, ok := <-w.Errors:
 			if !ok {
@@ -159,10 +141,6 @@ func (d *Dev) Run(ctx context.Context) error {
 			}
 			d.printf("file watcher: %v", err)
 		case <-timer.C:
-			if jsChange != "" {
-				d.assets(ctx, jsChange)
-				jsChange = ""
-			}
 			if goChange != "" {
 				d.rebuild(ctx, goChange)
 				goChange = ""
@@ -180,7 +158,6 @@ type change int
 const (
 	changeNone change = iota
 	changeGo          // build and restart
-	changeJS          // build the bundle
 )
 
 // classify says what ev asks for, and watches a directory that appeared.
@@ -211,7 +188,7 @@ func (d *Dev) classify(w *fsnotify.Watcher, ev fsnotify.Event) change {
 	case strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go"):
 		return changeGo
 	case filepath.Dir(rel) == "client" && strings.HasSuffix(name, ".js"):
-		return changeJS
+		return changeGo // Atoll's own client, which the engine embeds
 	}
 	return changeNone
 }
@@ -228,7 +205,7 @@ func (d *Dev) rebuild(ctx context.Context, why string) {
 	}
 	// PGO (cmd/server/default.pgo) is for production speed; without it a
 	// rebuild compiles and links sooner.
-	build := exec.CommandContext(ctx, "go", "build", "-pgo=off", "-tags", "atolldev", "-o", Binary, "./cmd/server")
+	build := exec.CommandContext(ctx, "go", "build", "-pgo=off", "-tags", "atolldev", "-o", Binary, d.Pkg)
 	build.Dir, build.Env = d.root, d.Env
 	out, err := build.CombinedOutput()
 	if ctx.Err() != nil {
@@ -326,20 +303,11 @@ func (d *Dev) stop() {
 	}
 }
 
-// assets builds public/vendor/bundle.js again.
-func (d *Dev) assets(ctx context.Context, why string) {
-	d.printf("%s changed: building public/vendor/bundle.js", why)
-	cmd := exec.CommandContext(ctx, "make", "-s", "assets")
-	cmd.Dir, cmd.Env = d.root, d.Env
-	if out, err := cmd.CombinedOutput(); err != nil && ctx.Err() == nil {
-		d.printf("make assets failed: %v", err)
-		d.Err.Write(out)
-	}
-}
-
-// serverEnv is Env with dev mode on, the root set and, when ATOLL_KEYS is
-// empty, a key made for this session, so that island URLs in the open
-// tabs still open after a restart.
+// serverEnv is Env with dev mode on and the root set. When ATOLL_KEYS is
+// empty and ATOLL_DB names PostgreSQL (where the server keeps no key of
+// its own and refuses to start without one), it adds a key made for this
+// session, so that island URLs in the open tabs still open after a
+// restart.
 func (d *Dev) serverEnv() []string {
 	var env []string
 	for _, kv := range d.Env {
@@ -348,8 +316,10 @@ func (d *Dev) serverEnv() []string {
 		}
 	}
 	env = append(env, "ATOLL_DEV=1", "ATOLL_ROOT="+d.root)
-	if k, _ := lookupEnv(d.Env, "ATOLL_KEYS"); strings.TrimSpace(k) == "" {
-		d.printf("ATOLL_KEYS is not set: using a key made for this session (make dev keeps one in data/atoll.key)")
+	k, _ := lookupEnv(d.Env, "ATOLL_KEYS")
+	db, _ := lookupEnv(d.Env, "ATOLL_DB")
+	if strings.TrimSpace(k) == "" && (strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")) {
+		d.printf("ATOLL_KEYS is not set: using a key made for this session")
 		env = append(env, "ATOLL_KEYS="+seal.GenerateKey())
 	}
 	return env

@@ -1,0 +1,98 @@
+package devloop
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+func TestClassify(t *testing.T) {
+	root := t.TempDir()
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	d := &Dev{root: root, Out: io.Discard}
+	cases := []struct {
+		name string
+		op   fsnotify.Op
+		want change
+	}{
+		{"fragments/greeting.go", fsnotify.Write, changeGo},
+		{"go.mod", fsnotify.Write, changeGo},
+		{"go.sum", fsnotify.Create, changeGo},
+		{"client/atoll.js", fsnotify.Write, changeGo}, // Atoll's own client is embedded Go-side
+		{"fragments/greeting_test.go", fsnotify.Write, changeNone},
+		{"fragments/greeting.go", fsnotify.Chmod, changeNone},
+		{"fragments/.greeting.go.swp", fsnotify.Write, changeNone},
+		{"fragments/greeting.go~", fsnotify.Write, changeNone},
+		{"pages/index.html", fsnotify.Write, changeNone}, // the dev server reloads templates itself
+		{"public/css/site.css", fsnotify.Write, changeNone},
+		{"public/js/app.js", fsnotify.Write, changeNone},
+	}
+	for _, tc := range cases {
+		ev := fsnotify.Event{Name: filepath.Join(root, filepath.FromSlash(tc.name)), Op: tc.op}
+		if got := d.classify(w, ev); got != tc.want {
+			t.Errorf("%s %s = %d, want %d", tc.op, tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestServerEnv(t *testing.T) {
+	t.Parallel()
+	d := &Dev{root: "/site", Out: io.Discard, Env: []string{"PATH=/bin", "ATOLL_DEV=0", "ATOLL_ROOT=/elsewhere"}}
+	env := d.serverEnv()
+	for key, want := range map[string]string{"PATH": "/bin", "ATOLL_DEV": "1", "ATOLL_ROOT": "/site"} {
+		if got, _ := lookupEnv(env, key); got != want {
+			t.Errorf("%s = %q, want %q", key, got, want)
+		}
+	}
+	n := 0
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "ATOLL_DEV=") || strings.HasPrefix(kv, "ATOLL_ROOT=") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("ATOLL_DEV and ATOLL_ROOT are set %d times in all, want once each: %q", n, env)
+	}
+
+	cases := []struct {
+		name    string
+		env     []string
+		wantKey string // "made" for a key made for the session
+	}{
+		{"SQLite without a key: the server keeps one", []string{"ATOLL_DB=data/x.db"}, ""},
+		{"the default database without a key", nil, ""},
+		{"PostgreSQL without a key", []string{"ATOLL_DB=postgres://u@h/db", "ATOLL_KEYS="}, "made"},
+		{"PostgreSQL with a key", []string{"ATOLL_DB=postgresql://u@h/db", "ATOLL_KEYS=mine"}, "mine"},
+		{"SQLite with a key", []string{"ATOLL_KEYS=mine"}, "mine"},
+	}
+	for _, tc := range cases {
+		d := &Dev{root: "/site", Out: io.Discard, Env: tc.env}
+		got, _ := lookupEnv(d.serverEnv(), "ATOLL_KEYS")
+		switch {
+		case tc.wantKey == "made" && len(got) < 40,
+			tc.wantKey != "made" && got != tc.wantKey:
+			t.Errorf("%s: ATOLL_KEYS = %q, want %q", tc.name, got, tc.wantKey)
+		}
+	}
+}
+
+func TestRunRefusesADirectoryWithoutAModule(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &Dev{Addr: "127.0.0.1:0", Root: dir, Out: io.Discard, Err: io.Discard}
+	err := d.Run(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "is not a module's root") {
+		t.Fatalf("Run = %v, want it refused", err)
+	}
+}

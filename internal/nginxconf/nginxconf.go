@@ -1,0 +1,193 @@
+// Package nginxconf writes the nginx configuration for Atoll replicas
+// behind one nginx: a shared cache for the pages, the islands and actions
+// passed through, and upstream settings that let a rolling restart drop
+// nothing. `atoll nginx` prints it; internal/cluster (make cluster and
+// the cluster test) runs nginx on it.
+//
+//	err := nginxconf.Write(os.Stdout, nginxconf.Config{
+//		Listen:    "127.0.0.1:8080",
+//		Upstreams: []string{"127.0.0.1:8081", "127.0.0.1:8082"},
+//		Dir:       "/var/lib/atoll-nginx",
+//	})
+//
+// The output runs as `nginx -p DIR -c FILE`: every path nginx writes
+// (pid, error log, temporary files, cache) is under Dir.
+package nginxconf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/template"
+)
+
+// Config is what varies between deployments.
+type Config struct {
+	// Listen is nginx's address, such as 127.0.0.1:8080 or :80.
+	Listen string
+	// Upstreams are the replicas' host:port addresses.
+	Upstreams []string
+	// Dir is nginx's prefix: the pid file, error log, temporary files and
+	// cache go under it. Made absolute when it is not.
+	Dir string
+}
+
+// Validate reports the first setting nginx could not use.
+func (c Config) Validate() error {
+	if err := checkAddr(c.Listen); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if len(c.Upstreams) == 0 {
+		return errors.New("upstreams: want one or more host:port")
+	}
+	for _, u := range c.Upstreams {
+		if err := checkAddr(u); err != nil {
+			return fmt.Errorf("upstream: %w", err)
+		}
+	}
+	if c.Dir == "" {
+		return errors.New("dir: want nginx's prefix directory")
+	}
+	if strings.ContainsAny(c.Dir, " \t\n;{}\"'") {
+		return fmt.Errorf("dir %q: nginx paths here must not hold spaces, quotes, braces or semicolons", c.Dir)
+	}
+	return nil
+}
+
+// checkAddr accepts host:port (host may be empty) with nothing in it that
+// would end an nginx directive early.
+func checkAddr(addr string) error {
+	if strings.ContainsAny(addr, " \t\n;{}\"'") {
+		return fmt.Errorf("%q: want host:port", addr)
+	}
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		return fmt.Errorf("%q: want host:port", addr)
+	}
+	return nil
+}
+
+// Write writes the configuration for c to w.
+func Write(w io.Writer, c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(c.Dir)
+	if err != nil {
+		return fmt.Errorf("dir: %w", err)
+	}
+	c.Dir = filepath.ToSlash(dir)
+	if err := conf.Execute(w, c); err != nil {
+		return fmt.Errorf("write the nginx configuration: %w", err)
+	}
+	return nil
+}
+
+// conf is the configuration. Each setting that a rolling restart depends
+// on says why in a comment of its own, which reaches the reader of the
+// generated file too.
+var conf = template.Must(template.New("nginx.conf").Parse(`# nginx in front of Atoll replicas (written by atoll nginx): a shared cache
+# for the pages, the islands and actions passed through, and upstream
+# settings that let a rolling restart drop nothing. Run it with
+#   nginx -p {{.Dir}} -c FILE
+# in the foreground, under a supervisor (systemd, a container, make cluster).
+daemon off;
+master_process off;
+worker_processes 1;
+pid {{.Dir}}/nginx.pid;
+error_log {{.Dir}}/error.log warn;
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    access_log off;
+    client_body_temp_path {{.Dir}}/client_body;
+    proxy_temp_path {{.Dir}}/proxy_temp;
+    fastcgi_temp_path {{.Dir}}/fastcgi_temp;
+    uwsgi_temp_path {{.Dir}}/uwsgi_temp;
+    scgi_temp_path {{.Dir}}/scgi_temp;
+
+    # Pages are "public, max-age=N" with a strong ETag: cached here and
+    # revalidated with If-None-Match; replicas of one build send the same
+    # bytes and ETags, so either answers 304. Islands are "no-store" and
+    # actions are POSTs: never cached.
+    proxy_cache_path {{.Dir}}/cache levels=1:2 keys_zone=atoll:10m max_size=256m inactive=1h use_temp_path=off;
+
+    upstream atoll {
+        # max_fails=1 fail_timeout=2s: a replica that refuses a connection
+        # (stopped, restarting, crashed) is skipped for 2 s, not the
+        # default 10 s; the request goes to the next one.
+{{- range .Upstreams}}
+        server {{.}} max_fails=1 fail_timeout=2s;
+{{- end}}
+        # The same replicas again as backups that are never marked down.
+        # nginx takes a replica back only after fail_timeout, when a
+        # request to it succeeds; if it refused one while it was starting,
+        # it stays marked a while after it is ready, and when the next
+        # replica of a rolling restart then stops, every primary is marked
+        # down and, without these, each request gets 502 "no live
+        # upstreams" although one replica is up. With them nginx tries the
+        # replicas anyway, so a rolling restart need only wait for each
+        # replica's /readyz before stopping the next.
+{{- range .Upstreams}}
+        server {{.}} backup max_fails=0;
+{{- end}}
+        keepalive 32;
+        # Close idle connections to a replica before its drain ends
+        # (ATOLL_DRAIN_DELAY, 5 s by default): no request is ever sent on a
+        # connection the replica is about to close.
+        keepalive_timeout 4s;
+    }
+
+    server {
+        listen {{.Listen}};
+
+        location / {
+            proxy_pass http://atoll;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            # A refused or reset connection, or a replica that answers 502
+            # or 503 while it stops, sends the request to the next replica;
+            # POSTs too, as long as no byte of them reached a replica. A
+            # POST that reached one that then died (kill -9, a crash) is
+            # not retried, as it may have been applied: its client gets 502.
+            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream_tries 3;
+            proxy_connect_timeout 2s;
+            # Responses are buffered; the batch stream of islands says
+            # X-Accel-Buffering: no and so is passed on as it is written.
+            proxy_buffering on;
+            proxy_cache atoll;
+            proxy_cache_revalidate on;
+            add_header X-Cache-Status $upstream_cache_status always;
+        }
+
+        # Health for the balancer's own checks; never cached.
+        location = /readyz {
+            proxy_pass http://atoll;
+            proxy_cache off;
+        }
+    }
+}
+`))
+
+// Path finds the nginx binary: on PATH, else /usr/sbin/nginx, where
+// Debian puts it outside an ordinary user's PATH.
+func Path() (string, error) {
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p, nil
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx", nil
+	}
+	return "", errors.New("nginx is not installed (not on PATH nor at /usr/sbin/nginx): apt-get install -y nginx")
+}

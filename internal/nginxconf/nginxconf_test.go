@@ -1,0 +1,119 @@
+package nginxconf
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestWriteHoldsWhatARollingRestartNeeds(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var b strings.Builder
+	err := Write(&b, Config{Listen: "127.0.0.1:8080", Upstreams: []string{"127.0.0.1:9001", "10.0.0.2:9002"}, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	for _, want := range []string{
+		"listen 127.0.0.1:8080;",
+		"server 127.0.0.1:9001 max_fails=1 fail_timeout=2s;",
+		"server 10.0.0.2:9002 max_fails=1 fail_timeout=2s;",
+		"server 127.0.0.1:9001 backup max_fails=0;",
+		"server 10.0.0.2:9002 backup max_fails=0;",
+		"keepalive_timeout 4s;",
+		"proxy_next_upstream error timeout http_502 http_503;",
+		"proxy_buffering on;",
+		"proxy_cache atoll;",
+		"proxy_cache_revalidate on;",
+		"pid " + dir + "/nginx.pid;",
+		"error_log " + dir + "/error.log warn;",
+		"proxy_cache_path " + dir + "/cache ",
+		"proxy_temp_path " + dir + "/proxy_temp;",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the configuration lacks %q:\n%s", want, got)
+		}
+	}
+	// The batch stream must flow: nothing here may switch off nginx's
+	// reading of the upstream's X-Accel-Buffering header.
+	if strings.Contains(got, "proxy_ignore_headers") || strings.Contains(got, "X-Accel-Buffering off") {
+		t.Errorf("the configuration ignores X-Accel-Buffering:\n%s", got)
+	}
+	// A POST that reached a replica must not be sent to another.
+	if strings.Contains(got, "non_idempotent") {
+		t.Errorf("the configuration retries POSTs that reached a replica:\n%s", got)
+	}
+	// Every primary comes before every backup, and each replica is listed
+	// exactly twice.
+	servers := regexp.MustCompile(`(?m)^\s*server (\S+) (.*);$`).FindAllStringSubmatch(got, -1)
+	if len(servers) != 4 || strings.Contains(servers[0][2], "backup") || strings.Contains(servers[1][2], "backup") ||
+		!strings.Contains(servers[2][2], "backup") || !strings.Contains(servers[3][2], "backup") {
+		t.Errorf("upstream servers = %q, want two primaries then two backups", servers)
+	}
+	// Every absolute path nginx writes is under the prefix.
+	for _, m := range regexp.MustCompile(`(?m)^\s*(\w+) (/\S+)`).FindAllStringSubmatch(got, -1) {
+		if !strings.HasPrefix(m[2], dir+"/") {
+			t.Errorf("%s writes to %s, outside %s", m[1], m[2], dir)
+		}
+	}
+}
+
+func TestWriteRefusesWhatNginxCouldNotUse(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		c    Config
+		want string
+	}{
+		{"no listen address", Config{Upstreams: []string{"127.0.0.1:1"}, Dir: "/x"}, "listen"},
+		{"a listen address without a port", Config{Listen: "127.0.0.1", Upstreams: []string{"127.0.0.1:1"}, Dir: "/x"}, "listen"},
+		{"no upstreams", Config{Listen: ":80", Dir: "/x"}, "upstreams"},
+		{"an upstream that ends the directive", Config{Listen: ":80", Upstreams: []string{"127.0.0.1:1;"}, Dir: "/x"}, "upstream"},
+		{"no directory", Config{Listen: ":80", Upstreams: []string{"127.0.0.1:1"}}, "dir"},
+		{"a directory with a space", Config{Listen: ":80", Upstreams: []string{"127.0.0.1:1"}, Dir: "/my dir"}, "dir"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var b strings.Builder
+			err := Write(&b, tc.c)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("Write = %v, want an error starting %q", err, tc.want)
+			}
+			if b.Len() != 0 {
+				t.Errorf("a refused configuration was written: %q", b.String())
+			}
+		})
+	}
+}
+
+// TestNginxAcceptsTheConfiguration runs nginx -t on the output, as a
+// deployment would start it. It needs nginx and fails without it.
+func TestNginxAcceptsTheConfiguration(t *testing.T) {
+	t.Parallel()
+	nginx, err := Path()
+	if err != nil {
+		t.Fatalf("this test runs nginx -t: %v", err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "nginx.conf")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Write(f, Config{Listen: "127.0.0.1:8080", Upstreams: []string{"127.0.0.1:9001", "127.0.0.1:9002"}, Dir: dir})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(nginx, "-t", "-p", dir, "-c", file, "-e", filepath.Join(dir, "error.log")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "test is successful") {
+		t.Fatalf("nginx -t -p %s -c %s: %v\n%s", dir, file, err, out)
+	}
+}
