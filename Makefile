@@ -58,15 +58,17 @@ build:
 # concurrency inside the server (streams, concurrent renders, regeneration, bad input) run again with it.
 RACE_TESTS := ^(TestConcurrentPagesAndIslands|TestBatchStreamDeliversEveryIslandAndContainsFailures|TestRegeneratedPageServesStaleThenFresh|TestSSRPageIsRenderedPerRequest|TestEveryRegisteredIslandRenders|TestBadInput|TestABatchedIslandWithoutItsPropsFailsAlone|TestShutdownLetsRequestsInFlightFinish|TestIslandSeesItsPageAndDeclaredCookiesOnly|TestDevModeServesEditsAtOnce)$$
 
-## test: vet, the engine's tests under the race detector, the integration tests (needs chromium, nginx and postgresql), a short fuzz run, then the same for examples/mount
+## test: the htmx copy against the lockfile, vet, the engine's tests under the race detector, the integration tests
+## (tests/, a module of its own; needs chromium, nginx and postgresql), a short fuzz run, then examples/mount
 # (the fuzz budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
 test: check-htmx
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) vet -tags atolldev ./...
-	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/tests$$')
-	$(GO) test -count=1 -timeout 15m ./tests
-	$(GO) test -race -count=1 -timeout 10m -run '$(RACE_TESTS)' ./tests
+	$(GO) test -race -count=1 -timeout 10m ./...
+	cd tests && $(GO) mod tidy -diff && $(GO) vet ./...
+	cd tests && $(GO) test -count=1 -timeout 15m .
+	cd tests && $(GO) test -race -count=1 -timeout 10m -run '$(RACE_TESTS)' .
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 500000x ./internal/seal
 	cd examples/mount && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
@@ -74,9 +76,10 @@ test: check-htmx
 ## and sending the same headers; built with the profile cmd/server is built with; then actions per second
 ## and island latency on SQLite beside PostgreSQL (needs Debian's postgresql)
 bench:
-	$(GO) test -pgo=$(PGO) -run '^$$' -bench . -benchmem -benchtime 2s ./tests/ ./internal/seal | $(GO) run ./tools/benchratio
-	$(GO) run -pgo=$(PGO) ./tools/loadbench -d 5s -c 32
-	$(GO) run ./tools/storebench -d 4s -c 16
+	{ cd tests && $(GO) test -pgo=../$(PGO) -run '^$$' -bench . -benchmem -benchtime 2s . && cd .. && \
+	  $(GO) test -pgo=$(PGO) -run '^$$' -bench . -benchmem -benchtime 2s ./internal/seal; } | (cd tests && $(GO) run ./tools/benchratio)
+	cd tests && $(GO) run -pgo=../$(PGO) ./tools/loadbench -d 5s -c 32
+	cd tests && $(GO) run ./tools/storebench -d 4s -c 16
 
 # go build picks up default.pgo in the main package's directory, so
 # `go build ./cmd/server` (and make build) use it without a flag; the bench
@@ -86,16 +89,16 @@ PGO := cmd/server/default.pgo
 .PHONY: pgo
 ## pgo: refresh cmd/server/default.pgo from a CPU profile of the server under loadbench (commit the result)
 pgo:
-	$(GO) run ./tools/loadbench -d 10s -c 32 -cpuprofile $(PGO).new
+	cd tests && $(GO) run ./tools/loadbench -d 10s -c 32 -cpuprofile ../$(PGO).new
 	mv $(PGO).new $(PGO)
 
 ## load: the saturation and SIGTERM-under-load tests alone, printing req/s and p50/p99
 load:
-	$(GO) test -count=1 -run 'TestLoadAtSaturation|TestSIGTERMDuringLoad' -v ./tests/ | grep -E 'req/s|exited|^(---|ok|FAIL)'
+	cd tests && $(GO) test -count=1 -run 'TestLoadAtSaturation|TestSIGTERMDuringLoad' -v . | grep -E 'req/s|exited|^(---|ok|FAIL)'
 
 ## soak: a bounded 60-second mixed run; resident memory and goroutines must stay flat (not part of CI)
 soak:
-	$(GO) run ./tools/soak -d 60s
+	cd tests && $(GO) run ./tools/soak -d 60s
 
 ## browserbench: pages in headless chromium, fresh cache, 0 and 40 ms RTT (docs/BENCHMARKS.md), then Astro's anchor beside them
 # The anchor, a script kept beside this checkout and run when present, loads bin/server's pages next to
@@ -107,7 +110,7 @@ BB_PORT  ?= 18090
 .PHONY: browserbench
 browserbench: build
 	@echo "browserbench: commit $$(git log -1 --format=%h 2>/dev/null), $$(git status --short 2>/dev/null | wc -l) files changed"
-	$(GO) run ./tools/browserbench -runs $(BB_RUNS) -pages $(BB_PAGES)
+	cd tests && $(GO) run ./tools/browserbench -runs $(BB_RUNS) -pages $(BB_PAGES)
 	@if [ -x ../shared/bench/anchor.sh ]; then \
 	  dir=$$(mktemp -d); \
 	  ATOLL_KEYS=$$(bin/server -genkey) ATOLL_ADDR=127.0.0.1:$(BB_PORT) ATOLL_DB=$$dir/atoll.db bin/server >$$dir/server.log 2>&1 & pid=$$!; \
@@ -125,11 +128,11 @@ new-site:
 .PHONY: cluster
 ## cluster: two replicas of bin/server on one PostgreSQL behind nginx (configured as atoll nginx prints it) on http://127.0.0.1:8080; Ctrl-C stops everything
 cluster: build
-	$(GO) run ./tools/cluster -server bin/server
+	cd tests && $(GO) run ./tools/cluster -server ../bin/server
 
 ## screenshot: refresh docs/screenshot.png (the README's) and docs/screenshots/ (every page light, dark and 390 px wide) in headless chromium
 screenshot:
-	$(GO) run ./tools/screenshot -o docs/screenshot.png -dir docs/screenshots
+	cd tests && $(GO) run ./tools/screenshot -o ../docs/screenshot.png -dir ../docs/screenshots
 
 clean:
 	rm -rf bin

@@ -25,7 +25,7 @@ import (
 )
 
 // This file is compiled only with the atolldev build tag, which make dev
-// (tools/dev) sets: a production build has neither the endpoints nor the
+// (atoll dev, internal/devloop) sets: a production build has neither the endpoints nor the
 // script, whatever ATOLL_DEV says.
 //
 // A dev page loads {base}/_atoll/dev.js, a file from the site's own

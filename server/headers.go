@@ -8,7 +8,7 @@ import (
 // framing, no MIME sniffing, the Content-Security-Policy, a referrer
 // policy, no camera, microphone or geolocation, and cross-origin
 // isolation. They are the values helmet sent with this site's settings;
-// tools/loadbench checks the floor sends the same. No
+// tests/tools/loadbench checks the floor sends the same. No
 // Strict-Transport-Security: TLS ends at the proxy, which sets it.
 var securityHeaders = [...][2]string{
 	{"X-Xss-Protection", "0"},

@@ -15,14 +15,14 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
-	"github.com/atollhq/atoll/internal/floor"
+	"github.com/atollhq/atoll/tests/internal/floor"
 	"github.com/atollhq/atoll/server"
 )
 
 // The benchmarks come in pairs: Name/atoll drives the real server's
 // handler (middleware, logging to io.Discard, security headers included);
 // Name/floor drives a bare Fiber handler doing the same work and sending
-// the same headers (internal/floor). Both run without a socket, through
+// the same headers (tests/internal/floor). Both run without a socket, through
 // fasthttp's handler, in the same process.
 // `make bench` prints floor ns/op ÷ atoll ns/op for each pair.
 

@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/atollhq/atoll/internal/cluster"
+	"github.com/atollhq/atoll/tests/internal/cluster"
 	"github.com/atollhq/atoll/internal/pgtest"
 	"github.com/atollhq/atoll/internal/seal"
 	"github.com/atollhq/atoll/store"

@@ -104,7 +104,48 @@ func TestGoInstallAndAtollNewWithGoAlone(t *testing.T) {
 	srv.Dir = site
 	srv.Env = append(env, "ATOLL_KEYS="+seal.GenerateKey(), "ATOLL_ADDR=127.0.0.1:0", "ATOLL_DRAIN_DELAY=0s")
 	expectPageAndIsland(t, srv, "/")
+
+	// The README's site of twenty lines, written from the README alone:
+	// go mod init, go get, go run . (here go build, then the binary, so
+	// the test can stop it), with no key and no other file.
+	hello := filepath.Join(tmp, "hello")
+	for name, body := range readmeFiles(t, filepath.Join(root, "README.md")) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(hello, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(hello, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(hello, "go", "mod", "init", "example.com/hello")
+	run(hello, "go", "get", atollModule+"@"+version)
+	run(hello, "go", "build", "-o", filepath.Join(tmp, "hello-server"), ".")
+	h := exec.Command(filepath.Join(tmp, "hello-server"))
+	h.Dir = hello
+	h.Env = append(env, "ATOLL_ADDR=127.0.0.1:0", "ATOLL_DRAIN_DELAY=0s")
+	expectPageAndIsland(t, h, "/")
 }
+
+// readmeFiles returns the files the README spells out whole: each code
+// block right after a line <!-- readme:hello/PATH -->, by PATH.
+func readmeFiles(t *testing.T, readme string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, m := range readmeBlock.FindAllStringSubmatch(string(b), -1) {
+		files[m[1]] = m[2]
+	}
+	if files["main.go"] == "" || files["pages/index.html"] == "" {
+		t.Fatalf("README.md does not spell out hello/main.go and hello/pages/index.html (found %d files)", len(files))
+	}
+	return files
+}
+
+// readmeBlock is a README code block marked as a file of the example site.
+var readmeBlock = regexp.MustCompile("(?s)<!-- readme:hello/(\\S+) -->\n```\\w*\n(.*?)```")
 
 // publish writes version of the module at root into a file:// module
 // proxy: the list, .info, .mod and the zip the go command would fetch

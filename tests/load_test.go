@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/atolltest"
-	"github.com/atollhq/atoll/internal/loadgen"
+	"github.com/atollhq/atoll/tests/internal/loadgen"
 )
 
 // loadTargets are a page, an island and a batch stream of site.

@@ -1,7 +1,7 @@
 // Package nginxconf writes the nginx configuration for Atoll replicas
 // behind one nginx: a shared cache for the pages, the islands and actions
 // passed through, and upstream settings that let a rolling restart drop
-// nothing. `atoll nginx` prints it; internal/cluster (make cluster and
+// nothing. `atoll nginx` prints it; tests/internal/cluster (make cluster and
 // the cluster test) runs nginx on it.
 //
 //	err := nginxconf.Write(os.Stdout, nginxconf.Config{

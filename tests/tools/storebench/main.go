@@ -21,8 +21,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/atollhq/atoll/internal/loadgen"
-	"github.com/atollhq/atoll/internal/localsite"
+	"github.com/atollhq/atoll/tests/internal/loadgen"
+	"github.com/atollhq/atoll/tests/internal/localsite"
 	"github.com/atollhq/atoll/internal/pgtest"
 )
 

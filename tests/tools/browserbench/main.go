@@ -66,7 +66,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
-	"github.com/atollhq/atoll/internal/localsite"
+	"github.com/atollhq/atoll/tests/internal/localsite"
 )
 
 // defaultPending is what an unfilled island looks like: a placeholder still

@@ -40,9 +40,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
-	"github.com/atollhq/atoll/internal/floor"
-	"github.com/atollhq/atoll/internal/loadgen"
-	"github.com/atollhq/atoll/internal/localsite"
+	"github.com/atollhq/atoll/tests/internal/floor"
+	"github.com/atollhq/atoll/tests/internal/loadgen"
+	"github.com/atollhq/atoll/tests/internal/localsite"
 	atollserver "github.com/atollhq/atoll/server"
 )
 

@@ -2,7 +2,7 @@
 // two replicas of the server binary sharing a PostgreSQL database, behind
 // nginx configured as `atoll nginx` prints it (make cluster).
 //
-//	go run ./tools/cluster [-server bin/server] [-addr 127.0.0.1:8080] [-replicas 2]
+//	cd tests && go run ./tools/cluster [-server bin/server] [-addr 127.0.0.1:8080] [-replicas 2]
 //
 // PostgreSQL is ATOLL_DB when that is a postgres:// URL, else a throwaway
 // cluster started here (initdb and pg_ctl must be installed). The key is
@@ -24,7 +24,7 @@ import (
 	"syscall"
 
 	"github.com/atollhq/atoll/config"
-	"github.com/atollhq/atoll/internal/cluster"
+	"github.com/atollhq/atoll/tests/internal/cluster"
 	"github.com/atollhq/atoll/internal/pgtest"
 )
 

@@ -21,7 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
-	"github.com/atollhq/atoll/internal/localsite"
+	"github.com/atollhq/atoll/tests/internal/localsite"
 )
 
 func main() {
