@@ -39,6 +39,7 @@ import (
 type Action struct {
 	// Name is the action's registry key and the rest of its URL after
 	// /actions/: a-z, 0-9, '-' and inner '/', such as "newsletter/subscribe".
+	// Required.
 	Name string
 	// Fields are the form fields the handler reads; the engine checks
 	// each before the handler runs. Fields not declared are ignored.
@@ -47,7 +48,7 @@ type Action struct {
 	// succeeds.
 	Announces []string
 	// Handle does the work. It returns the fragment to show, "" for a
-	// 204, or an error.
+	// 204, or an error. Required.
 	Handle func(r *Request) (template.HTML, error)
 }
 

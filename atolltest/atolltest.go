@@ -24,7 +24,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -35,6 +34,16 @@ import (
 	"github.com/atollhq/atoll/server"
 	"github.com/atollhq/atoll/store"
 )
+
+// TB is the part of testing.TB the package uses: a *testing.T or
+// *testing.B is one.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+}
 
 // Site is a running server and a client for it.
 type Site struct {
@@ -58,7 +67,7 @@ type Site struct {
 	app      *server.App
 	client   *http.Client
 	stopOnce sync.Once
-	t        testing.TB
+	t        TB
 }
 
 // Option changes the app before it starts.
@@ -97,7 +106,7 @@ func WithClock(now func() time.Time) Option {
 // Start starts site exactly as cmd/server starts the demo (server.App),
 // serves it on a fresh loopback port and stops it when the test ends. It
 // fails the test if the server refuses to start.
-func Start(t testing.TB, site server.Site, opts ...Option) *Site {
+func Start(t TB, site server.Site, opts ...Option) *Site {
 	t.Helper()
 	logs := &Logs{}
 	app := &server.App{Config: config.Default(), Log: zerolog.New(logs), Now: time.Now, Site: site}
@@ -156,7 +165,7 @@ type Response struct {
 }
 
 // Do sends a request. header holds name, value pairs.
-func (s *Site) Do(t testing.TB, method, path string, body io.Reader, header ...string) *Response {
+func (s *Site) Do(t TB, method, path string, body io.Reader, header ...string) *Response {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+path, body)
 	if err != nil {
@@ -179,14 +188,14 @@ func (s *Site) Do(t testing.TB, method, path string, body io.Reader, header ...s
 
 // Post sends form values to path as a same-origin browser form would
 // (Sec-Fetch-Site: same-origin). header holds more name, value pairs.
-func (s *Site) Post(t testing.TB, path string, form url.Values, header ...string) *Response {
+func (s *Site) Post(t TB, path string, form url.Values, header ...string) *Response {
 	t.Helper()
 	h := append([]string{"Content-Type", "application/x-www-form-urlencoded", "Sec-Fetch-Site", "same-origin", "HX-Request", "true"}, header...)
 	return s.Do(t, http.MethodPost, path, strings.NewReader(form.Encode()), h...)
 }
 
 // Get fetches path. header holds name, value pairs.
-func (s *Site) Get(t testing.TB, path string, header ...string) *Response {
+func (s *Site) Get(t TB, path string, header ...string) *Response {
 	t.Helper()
 	return s.Do(t, http.MethodGet, path, nil, header...)
 }
@@ -194,21 +203,21 @@ func (s *Site) Get(t testing.TB, path string, header ...string) *Response {
 // Island fetches the named island the way its placeholder on the home
 // page does. header holds name, value pairs, such as "Cookie",
 // "atoll_session=…".
-func (s *Site) Island(t testing.TB, name string, header ...string) *Response {
+func (s *Site) Island(t TB, name string, header ...string) *Response {
 	t.Helper()
 	return s.IslandWith(t, name, nil, header...)
 }
 
 // IslandWith fetches the named island with props, sealed with the site's
 // key as a page would seal them.
-func (s *Site) IslandWith(t testing.TB, name string, props map[string]string, header ...string) *Response {
+func (s *Site) IslandWith(t TB, name string, props map[string]string, header ...string) *Response {
 	t.Helper()
 	return s.Get(t, s.IslandURL(t, name, props), append([]string{"HX-Request", "true"}, header...)...)
 }
 
 // IslandURL is the path a placeholder on the home page would fetch for
 // the named island with props (nil for none).
-func (s *Site) IslandURL(t testing.TB, name string, props map[string]string) string {
+func (s *Site) IslandURL(t TB, name string, props map[string]string) string {
 	t.Helper()
 	u := s.Config.BasePath + islands.Path + "/" + name + "?page=%2F"
 	if props != nil {
@@ -228,7 +237,7 @@ func (s *Site) Client() *http.Client { return s.client }
 // ExpectPage checks a static page against the caching contract: 200,
 // HTML, "public, max-age" of at least the configured page max-age, a
 // strong ETag and no Set-Cookie.
-func ExpectPage(t testing.TB, r *Response, minMaxAge time.Duration) {
+func ExpectPage(t TB, r *Response, minMaxAge time.Duration) {
 	t.Helper()
 	if r.Status != http.StatusOK {
 		t.Fatalf("status = %d, want 200", r.Status)
@@ -254,7 +263,7 @@ func ExpectPage(t testing.TB, r *Response, minMaxAge time.Duration) {
 // Cache-Control no shared cache may keep ("no-store", or "private, …" for
 // an island that declares it), "noindex", a Server-Timing entry and a
 // fragment with no document or layout around it.
-func ExpectIsland(t testing.TB, r *Response, status int) {
+func ExpectIsland(t TB, r *Response, status int) {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status = %d, want %d; body %q", r.Status, status, r.Body)

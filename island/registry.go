@@ -48,7 +48,8 @@ import (
 // Island is one server island: a name, what to show while it loads, and
 // how to render it for one request.
 type Island struct {
-	// Name is the island's registry key and the last segment of its URL.
+	// Name is the island's registry key and the last segment of its URL:
+	// a-z, 0-9 and '-'. Required.
 	Name string
 	// Fallback is the skeleton shown until the island arrives. It should
 	// take the size of the rendered island so nothing moves when it does.
@@ -56,7 +57,7 @@ type Island struct {
 	Fallback template.HTML
 	// Template is html/template source; it is executed with what Render
 	// returns. Its output is the fragment, with no layout and no doctype.
-	// An island sets Template or TemplateFile, not both.
+	// An island sets Template or TemplateFile (one is required), not both.
 	Template string
 	// TemplateFile is the path in Files of a file holding the template
 	// instead, such as "user_greeting.html" beside user_greeting.go.
@@ -72,7 +73,7 @@ type Island struct {
 	// startup; a request that way gets 400. An island with no Props takes
 	// none.
 	Props []Prop
-	// Render gathers the island's data for one request.
+	// Render gathers the island's data for one request. Required.
 	Render func(r *Request) (any, error)
 	// Timeout overrides the server's island deadline when it is not zero.
 	Timeout time.Duration

@@ -27,11 +27,14 @@ import (
 //	app := &server.App{Config: cfg, Log: log, Site: mysite.Site()}
 //	err := app.Run(ctx) // until ctx ends, then a graceful stop
 type App struct {
+	// Config is the configuration: config.FromEnv, or config.Default
+	// with changes. Required.
 	Config config.Config
-	Log    zerolog.Logger
+	// Log receives the server's log; the zero Logger logs nothing.
+	Log zerolog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Site is the site to serve.
+	// Site is the site to serve; Site.Files is required.
 	Site Site
 	// Listener, when set, is served instead of listening on Config.Addr.
 	Listener net.Listener

@@ -58,8 +58,9 @@ type Site struct {
 	// "event") only when an action in Actions announces the event or it
 	// is listed here; otherwise startup stops.
 	Events []string
-	// Files holds pages/, layouts/ and public/ (usually embedded). In dev
-	// mode the engine reads Config.Root on disk instead.
+	// Files holds pages/ (required: at least one page), and layouts/ and
+	// public/ when the site has them; usually an embed.FS. In dev mode the
+	// engine reads Config.Root on disk instead.
 	Files fs.FS
 	// Migrations create and change the site's own tables, after the
 	// engine's (see store.Migration).

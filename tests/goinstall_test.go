@@ -99,6 +99,10 @@ func TestGoInstallAndAtollNewWithGoAlone(t *testing.T) {
 	}
 	run(site, "go", "vet", "./...")
 	run(site, "go", "test", "./...")
+	out := strings.Fields(run(site, "go", "tool", "atoll", "genkey")) // after any "go: downloading" lines
+	if key := out[len(out)-1]; len(key) != 44 {
+		t.Errorf("go tool atoll genkey in the new site printed %q, want a base64 32-byte key", key)
+	}
 	run(site, "go", "build", "-o", filepath.Join(tmp, "mysite-server"), "./cmd/server")
 	srv := exec.Command(filepath.Join(tmp, "mysite-server"))
 	srv.Dir = site

@@ -183,9 +183,9 @@ func TestABatchedIslandWithoutItsPropsFailsAlone(t *testing.T) {
 func TestTemplateExecErrorsNameIslandFileAndLine(t *testing.T) {
 	site := atolltest.Start(t, testSite())
 	cases := []struct{ island, want string }{
-		{"test-exec-error", `island \"test-exec-error\": tests/props_test.go:` + strconv.Itoa(execErrorAt) +
+		{"test-exec-error", `island \"test-exec-error\": props_test.go:` + strconv.Itoa(execErrorAt) +
 			`: template line 2: at <.Fail.Missing>: can't evaluate field Missing in type string`},
-		{"test-file-exec-error", `island \"test-file-exec-error\": tests/testdata/island-exec-error.html:4: at <.Fail.Missing>: can't evaluate field Missing in type string`},
+		{"test-file-exec-error", `island \"test-file-exec-error\": testdata/island-exec-error.html:4: at <.Fail.Missing>: can't evaluate field Missing in type string`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.island, func(t *testing.T) {

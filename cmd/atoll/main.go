@@ -25,7 +25,7 @@ import (
 	"github.com/atollhq/atoll/internal/devloop"
 	"github.com/atollhq/atoll/internal/newsite"
 	"github.com/atollhq/atoll/internal/nginxconf"
-	"github.com/atollhq/atoll/server"
+	"github.com/atollhq/atoll/internal/seal"
 )
 
 const usage = `atoll is the command for sites on Atoll.
@@ -185,7 +185,9 @@ after it until the pages that carry its URLs have expired.`, stderr)
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(stdout, server.GenerateKey())
+	// The key server.GenerateKey makes, from seal directly, so that this
+	// command builds without the store and Fiber.
+	_, err := fmt.Fprintln(stdout, seal.GenerateKey())
 	return err
 }
 

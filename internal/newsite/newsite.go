@@ -151,7 +151,7 @@ func Create(ctx context.Context, o Options, out, errOut io.Writer) error {
 
   cd %s && go run ./cmd/server   serve it on http://127.0.0.1:8080
   go test ./...                  start it on a loopback port and check it
-  atoll dev                      serve it in dev mode, rebuilding on every edit
+  go tool atoll dev              serve it in dev mode, rebuilding on every edit
 `, o.Dir, module, o.Dir)
 	return nil
 }
@@ -221,9 +221,10 @@ func Generate(o Options) (module string, err error) {
 }
 
 // goMod is the new go.mod: Atoll required at src.Version and, for a
-// checkout, replaced by it.
+// checkout, replaced by it; its atoll command is a tool of the site, so
+// `go tool atoll dev` runs the dev loop of the very engine the site uses.
 func goMod(module string, src Source) []byte {
-	b := fmt.Appendf(nil, "module %s\n\ngo %s\n\nrequire %s %s\n", module, GoVersion, Module, src.Version)
+	b := fmt.Appendf(nil, "module %s\n\ngo %s\n\nrequire %s %s\n\ntool %s/cmd/atoll\n", module, GoVersion, Module, src.Version, Module)
 	if src.Replace != "" {
 		b = fmt.Appendf(b, `
 // This site uses the Atoll checkout atoll new ran from. To use a

@@ -218,7 +218,7 @@ func TestGenerateWritesAPublishedVersionWithoutReplace(t *testing.T) {
 		t.Errorf("module = %q, want example.com/shop from the directory's name", module)
 	}
 	mod := readFile(t, dir, "go.mod")
-	want := "module example.com/shop\n\ngo " + GoVersion + "\n\nrequire github.com/atollhq/atoll v1.2.3\n"
+	want := "module example.com/shop\n\ngo " + GoVersion + "\n\nrequire github.com/atollhq/atoll v1.2.3\n\ntool github.com/atollhq/atoll/cmd/atoll\n"
 	if mod != want {
 		t.Errorf("go.mod =\n%s\nwant\n%s", mod, want)
 	}
