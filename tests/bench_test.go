@@ -15,8 +15,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
-	"github.com/atollhq/atoll/tests/internal/floor"
 	"github.com/atollhq/atoll/server"
+	"github.com/atollhq/atoll/tests/internal/floor"
 )
 
 // The benchmarks come in pairs: Name/atoll drives the real server's

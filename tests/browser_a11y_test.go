@@ -193,8 +193,14 @@ func waitInPage(t *testing.T, ctx context.Context, what, expr string) {
   };
   tick();
 })`
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise)); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if _, err = chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise)); err == nil || !contextReplaced(err) {
+			break // a navigation that replaced the document is waited out again in the new one
+		}
+	}
+	if err != nil {
+		t.Fatalf("waiting for %s: %v (the tab: %s)", what, err, tabState(ctx))
 	}
 }
 

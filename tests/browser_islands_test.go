@@ -16,13 +16,49 @@ import (
 	"github.com/atollhq/atoll/atolltest"
 )
 
-// waitFor polls a JavaScript condition in the page until it is true, up
-// to the context's deadline.
+// waitFor polls a JavaScript condition in the page until it is true,
+// for up to 15 seconds. A navigation that replaces the page's JavaScript
+// context while it polls (a reload, a boosted swap finishing) is not a
+// failure: it polls again in the new document. When it fails it says
+// what the tab showed.
 func waitFor(t *testing.T, ctx context.Context, what, expr string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
+	if err := pollInTab(ctx, expr, 15*time.Second); err != nil {
+		t.Fatalf("waiting for %s: %v (the tab: %s)", what, err, tabState(ctx))
 	}
+}
+
+// pollInTab polls expr until it is true or limit has passed, starting
+// again in the new document whenever a navigation replaces the context
+// it was polling in.
+func pollInTab(ctx context.Context, expr string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for attempt := 0; ; attempt++ {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil || !contextReplaced(err) || attempt == 20 || time.Until(deadline) <= 0 {
+			return err
+		}
+	}
+}
+
+// contextReplaced reports whether err says the JavaScript context went
+// away under a call, as it does when the tab navigates.
+func contextReplaced(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Cannot find context with specified id") ||
+		strings.Contains(s, "Execution context was destroyed") ||
+		strings.Contains(s, "Inspected target navigated or closed")
+}
+
+// tabState describes the page a tab shows, for failure messages.
+func tabState(ctx context.Context) string {
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " (" + document.readyState + "), " +
+		document.querySelectorAll('[aria-busy="true"]').length + " islands busy, " +
+		document.querySelectorAll('.island--error').length + " in an error state"`))
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	return state
 }
 
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
@@ -218,7 +254,7 @@ func TestBrowserBatchFallsBackWhenTheStreamIsBroken(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/many-batched")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('.tile--done').length === 10`, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+	if err := pollInTab(ctx, `document.querySelectorAll('.tile--done').length === 10`, 15*time.Second); err != nil {
 		t.Fatalf("the tiles did not all arrive through their own requests (%v): %d still busy, %d done, %d island requests logged:\n%s", err,
 			eval[int](t, ctx, `document.querySelectorAll('[aria-busy]').length`), eval[int](t, ctx, `document.querySelectorAll('.tile--done').length`),
 			site.Requests("/_islands"), site.Logs.String())

@@ -17,10 +17,10 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/atollhq/atoll/tests/internal/cluster"
 	"github.com/atollhq/atoll/internal/pgtest"
 	"github.com/atollhq/atoll/internal/seal"
 	"github.com/atollhq/atoll/store"
+	"github.com/atollhq/atoll/tests/internal/cluster"
 )
 
 // The cluster's replicas drain for one second after SIGTERM rather than

@@ -24,8 +24,8 @@ import (
 	"syscall"
 
 	"github.com/atollhq/atoll/config"
-	"github.com/atollhq/atoll/tests/internal/cluster"
 	"github.com/atollhq/atoll/internal/pgtest"
+	"github.com/atollhq/atoll/tests/internal/cluster"
 )
 
 func main() {

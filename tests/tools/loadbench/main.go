@@ -40,10 +40,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	atollserver "github.com/atollhq/atoll/server"
 	"github.com/atollhq/atoll/tests/internal/floor"
 	"github.com/atollhq/atoll/tests/internal/loadgen"
 	"github.com/atollhq/atoll/tests/internal/localsite"
-	atollserver "github.com/atollhq/atoll/server"
 )
 
 const (

@@ -21,9 +21,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/atollhq/atoll/internal/pgtest"
 	"github.com/atollhq/atoll/tests/internal/loadgen"
 	"github.com/atollhq/atoll/tests/internal/localsite"
-	"github.com/atollhq/atoll/internal/pgtest"
 )
 
 const turns = 4
