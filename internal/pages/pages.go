@@ -74,15 +74,16 @@ type Page struct {
 	Source
 	Body []byte
 	ETag string // strong
-	// Variants holds Body compressed ahead of time; set by Precompress
-	// for pages served as stored bytes.
+	// Variants holds Body and its compressed encodings, each made on
+	// first request; set by Compressible for pages served as stored bytes.
 	Variants *compress.Variants
 }
 
-// Precompress encodes the page with gzip and brotli once, so serving it
-// never compresses.
-func (p *Page) Precompress() *Page {
-	p.Variants = compress.NewVariants(p.Body, p.ETag)
+// Compressible readies the page to be served as stored bytes in any
+// encoding: each encoding is made once, when a request first asks for it
+// (compress.Lazy), so startup compresses nothing.
+func (p *Page) Compressible() *Page {
+	p.Variants = compress.Lazy(p.Body, p.ETag)
 	return p
 }
 
