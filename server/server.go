@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -217,6 +218,10 @@ func New(o Options) (*Server, error) {
 	// compressed or regenerate, and starting sooner shortens each edit.
 	if !o.Config.Dev {
 		compressible(s.site)
+		// Rendering every page made about as much garbage as the site
+		// holds, and the heap grew to twice what it keeps: give that back
+		// now, once, so a large site's resident memory is what it serves.
+		debug.FreeOSMemory()
 		for _, route := range s.site.Routes() {
 			p, _ := s.site.Lookup(route)
 			if p.Mode == pages.Revalidate {
