@@ -19,8 +19,10 @@
 // preload in the page's head starts early) or separate (one request per
 // island). Lazy islands (visible) always make their own request.
 //
-// Templates share one namespace (gofiber/template/html), so per-page
-// values such as the title travel as data, never as {{define}} blocks.
+// A page shares one namespace with the layouts and their partials, which
+// are parsed once (gofiber/template/html) and copied for each render, so
+// per-page values such as the title travel as data, never as {{define}}
+// blocks.
 package pages
 
 import (
