@@ -100,6 +100,11 @@ load:
 soak:
 	cd tests && $(GO) run ./tools/soak -d 60s
 
+## scale: time to ready, memory and first requests of generated sites of 10, 1,000 and 10,000 pages (docs/BENCHMARKS.md)
+.PHONY: scale
+scale:
+	cd tests && $(GO) run ./tools/scalebench -sizes 10,1000,10000
+
 ## browserbench: pages in headless chromium, fresh cache, 0 and 40 ms RTT (docs/BENCHMARKS.md), then Astro's anchor beside them
 # The anchor, a script kept beside this checkout and run when present, loads bin/server's pages next to
 # Astro's /many in one run. It waits for every [aria-busy="true"] to go, so "/" (its ticker waits to be scrolled to) is left out.

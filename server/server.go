@@ -12,7 +12,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -217,7 +217,11 @@ func New(o Options) (*Server, error) {
 	// Dev mode renders every page per request: nothing to keep
 	// compressed or regenerate, and starting sooner shortens each edit.
 	if !o.Config.Dev {
-		precompress(s.site)
+		compressible(s.site)
+		// Rendering every page made about as much garbage as the site
+		// holds, and the heap grew to twice what it keeps: give that back
+		// now, once, so a large site's resident memory is what it serves.
+		debug.FreeOSMemory()
 		for _, route := range s.site.Routes() {
 			p, _ := s.site.Lookup(route)
 			if p.Mode == pages.Revalidate {
@@ -226,7 +230,7 @@ func New(o Options) (*Server, error) {
 					if err != nil {
 						return nil, err
 					}
-					return p.Precompress(), nil
+					return p.Compressible(), nil
 				})
 				r.Done = func(err error) {
 					s.metrics.regenerated(route, err)
@@ -574,27 +578,20 @@ func dedent(lines []string) string {
 // Services are what the site's Open made.
 func (s *Server) Services() any { return s.services }
 
-// precompress compresses every page of the site once, brotli at its best
-// quality and gzip, on every CPU at once: it is nearly all of startup.
-func precompress(site *pages.Site) {
-	todo := make(chan *pages.Page)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range todo {
-				p.Precompress()
-			}
-		}()
-	}
-	todo <- site.NotFound
+// compressible readies every page of the site to be served compressed.
+// Nothing is compressed here: each page's gzip and brotli (quality 11)
+// encodings are made when a request first asks for them, once per page
+// and encoding, and kept (compress.Lazy). Compressing every page at
+// startup took most of the startup time of a large site and held every
+// encoding of every page; now a ready server serves any page at once
+// (uncompressed to a client that accepts neither encoding, and after one
+// compression to the first that does), and holds what has been served.
+func compressible(site *pages.Site) {
+	site.NotFound.Compressible()
 	for _, route := range site.Routes() {
 		p, _ := site.Lookup(route)
-		todo <- p
+		p.Compressible()
 	}
-	close(todo)
-	wg.Wait()
 }
 
 // Routes are the site's page routes, sorted.

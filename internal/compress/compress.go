@@ -1,6 +1,7 @@
 // Package compress picks a response encoding from Accept-Encoding and
-// makes the encoded bodies: once, ahead of time, for static bytes
-// (Variants), or per response above a size threshold (Dynamic).
+// makes the encoded bodies: once per body and encoding, ahead of time or
+// on first request, for static bytes (Variants), or per response above a
+// size threshold (Dynamic).
 package compress
 
 import (
@@ -27,12 +28,43 @@ const MinSize = 1024
 // Variants are one body in every encoding worth sending, each with its
 // own strong ETag, so a cache never hands gzip bytes to a client that
 // asked for brotli under the same validator.
+//
+// An encoding is made at most once, either ahead of time (NewVariants) or
+// when a request first asks for it (Lazy): concurrent requests for an
+// encoding not made yet wait for the one compression, and the encoded
+// bytes are kept from then on.
 type Variants struct {
-	bodies map[string][]byte
-	etags  map[string]string
+	body []byte
+	etag string
+	// plain is true when only body is ever sent.
+	plain  bool
+	gz, br encoded
 }
 
-// NewVariants encodes body with gzip and brotli at their best levels,
+// encoded is one encoding of a body, made once.
+type encoded struct {
+	once sync.Once
+	body []byte // nil when the encoding is not smaller than the body
+	etag string
+}
+
+// Plain holds body alone, for dev mode, where files change between
+// requests and compressing them ahead of time would only slow each edit.
+func Plain(body []byte, etag string) *Variants {
+	return &Variants{body: body, etag: etag, plain: true}
+}
+
+// Lazy holds body and makes its gzip and brotli encodings only when a
+// request first asks for each. A site's pages are served this way:
+// compressing every page at startup made starting a large site take
+// minutes and hold every encoding of every page, asked for or not; now
+// startup compresses nothing, memory holds what has been served, and the
+// first request for a page in an encoding pays for that one compression.
+func Lazy(body []byte, etag string) *Variants {
+	return &Variants{body: body, etag: etag, plain: len(body) < MinSize}
+}
+
+// NewVariants encodes body with gzip and brotli at their best levels now,
 // keeping an encoding only when it is smaller. etag is the identity
 // body's strong ETag ("…" with quotes); the others derive from it.
 //
@@ -41,35 +73,45 @@ type Variants struct {
 // page instead of the ~33 MiB its default window takes at quality 11,
 // which, for every page and asset at startup, left the process holding
 // some 90 MiB it no longer used.
-// Plain holds body alone, for dev mode, where files change between
-// requests and compressing them ahead of time would only slow each edit.
-func Plain(body []byte, etag string) *Variants {
-	return &Variants{bodies: map[string][]byte{Identity: body}, etags: map[string]string{Identity: etag}}
+func NewVariants(body []byte, etag string) *Variants {
+	v := Lazy(body, etag)
+	if !v.plain {
+		v.encoding(Gzip)
+		v.encoding(Brotli)
+	}
+	return v
 }
 
-func NewVariants(body []byte, etag string) *Variants {
-	v := &Variants{bodies: map[string][]byte{Identity: body}, etags: map[string]string{Identity: etag}}
-	if len(body) < MinSize {
-		return v
+// encoding returns the body in enc, compressing it on the first call.
+func (v *Variants) encoding(enc string) *encoded {
+	e, encode, suffix := &v.gz, bestGzip, `-gz"`
+	if enc == Brotli {
+		e, encode, suffix = &v.br, bestBrotli, `-br"`
 	}
-	base := strings.TrimSuffix(etag, `"`)
+	e.once.Do(func() {
+		if b := encode(v.body); len(b) < len(v.body) {
+			e.body, e.etag = b, strings.TrimSuffix(v.etag, `"`)+suffix
+		}
+	})
+	return e
+}
+
+func bestGzip(body []byte) []byte {
 	var gz bytes.Buffer
 	w := bestGzipWriters.Get().(*gzip.Writer)
 	w.Reset(&gz)
 	w.Write(body)
 	w.Close()
 	bestGzipWriters.Put(w)
-	if gz.Len() < len(body) {
-		v.bodies[Gzip], v.etags[Gzip] = gz.Bytes(), base+`-gz"`
-	}
+	return gz.Bytes()
+}
+
+func bestBrotli(body []byte) []byte {
 	var br bytes.Buffer
 	bw := brotli.NewWriterOptions(&br, brotli.WriterOptions{Quality: brotli.BestCompression, LGWin: BrotliWindow(len(body))})
 	bw.Write(body)
 	bw.Close()
-	if br.Len() < len(body) {
-		v.bodies[Brotli], v.etags[Brotli] = br.Bytes(), base+`-br"`
-	}
-	return v
+	return br.Bytes()
 }
 
 // BrotliWindow is the base-2 logarithm of the smallest brotli window that
@@ -80,9 +122,9 @@ func BrotliWindow(n int) int {
 	return min(max(w, 10), 22)
 }
 
-// bestGzipWriters hold gzip writers at the best level for NewVariants, so
-// precompressing every page and asset at startup reuses one writer's
-// buffers rather than allocating them per body.
+// bestGzipWriters hold gzip writers at the best level for Variants, so
+// compressing pages and assets reuses writers' buffers rather than
+// allocating them per body.
 var bestGzipWriters = sync.Pool{New: func() any {
 	w, _ := gzip.NewWriterLevel(nil, gzip.BestCompression)
 	return w
@@ -90,14 +132,19 @@ var bestGzipWriters = sync.Pool{New: func() any {
 
 // Pick returns the body, encoding and ETag for a request's
 // Accept-Encoding: brotli, then gzip, then identity, skipping any the
-// client refuses with q=0.
+// client refuses with q=0 and any that is not smaller than the body.
 func (v *Variants) Pick(acceptEncoding string) (body []byte, encoding, etag string) {
-	for _, enc := range []string{Brotli, Gzip} {
-		if b, ok := v.bodies[enc]; ok && Accepts(acceptEncoding, enc) {
-			return b, enc, v.etags[enc]
+	if !v.plain {
+		for _, enc := range []string{Brotli, Gzip} {
+			if !Accepts(acceptEncoding, enc) {
+				continue
+			}
+			if e := v.encoding(enc); e.body != nil {
+				return e.body, enc, e.etag
+			}
 		}
 	}
-	return v.bodies[Identity], Identity, v.etags[Identity]
+	return v.body, Identity, v.etag
 }
 
 // Accepts reports whether an Accept-Encoding header accepts enc. It

@@ -58,7 +58,7 @@ func TestVariantsRoundTrip(t *testing.T) {
 			t.Fatalf("%s does not decode to the body: %v", enc, err)
 		}
 	}
-	if small := NewVariants([]byte("tiny"), `"t"`); len(small.bodies) != 1 {
+	if _, enc, _ := NewVariants([]byte("tiny"), `"t"`).Pick("br, gzip"); enc != Identity {
 		t.Fatal("a tiny body was compressed")
 	}
 	if b, enc := Dynamic("gzip", body); enc != Gzip || len(b) >= len(body) {
@@ -100,8 +100,49 @@ func TestSizedBrotliWindowCompressesAsWell(t *testing.T) {
 	w := brotli.NewWriterLevel(&def, brotli.BestCompression)
 	w.Write(body)
 	w.Close()
-	sized := NewVariants(body, `"x"`).bodies[Brotli]
+	sized, _, _ := NewVariants(body, `"x"`).Pick("br")
 	if len(sized) > def.Len() {
 		t.Fatalf("a sized window gives %d bytes, the default %d", len(sized), def.Len())
+	}
+}
+
+// TestLazyCompressesOnceOnFirstAsk checks that Lazy compresses nothing
+// until an encoding is asked for, then makes it once: concurrent first
+// requests all get the same bytes and ETag.
+func TestLazyCompressesOnceOnFirstAsk(t *testing.T) {
+	t.Parallel()
+	body := []byte(strings.Repeat("<p>Server Islands for Go.</p>\n", 200))
+	v := Lazy(body, `"abc"`)
+	if v.gz.body != nil || v.br.body != nil {
+		t.Fatal("Lazy compressed before any request asked")
+	}
+	if _, enc, etag := v.Pick("gzip"); enc != Gzip || etag != `"abc-gz"` {
+		t.Fatalf("Pick(gzip) = %s %s", enc, etag)
+	}
+	if v.br.body != nil {
+		t.Fatal("a gzip request made the brotli encoding too")
+	}
+	got := make([][]byte, 8)
+	done := make(chan int)
+	for i := range got {
+		go func() {
+			b, enc, etag := v.Pick("br")
+			if enc != Brotli || etag != `"abc-br"` {
+				b = nil
+			}
+			got[i] = b
+			done <- i
+		}()
+	}
+	for range got {
+		<-done
+	}
+	for i, b := range got {
+		if b == nil || &b[0] != &got[0][0] {
+			t.Fatalf("request %d got other brotli bytes than request 0", i)
+		}
+	}
+	if _, enc, _ := Lazy([]byte("tiny"), `"t"`).Pick("br, gzip"); enc != Identity {
+		t.Fatal("a tiny body was compressed")
 	}
 }

@@ -19,8 +19,10 @@
 // preload in the page's head starts early) or separate (one request per
 // island). Lazy islands (visible) always make their own request.
 //
-// Templates share one namespace (gofiber/template/html), so per-page
-// values such as the title travel as data, never as {{define}} blocks.
+// A page shares one namespace with the layouts and their partials, which
+// are parsed once (gofiber/template/html) and copied for each render, so
+// per-page values such as the title travel as data, never as {{define}}
+// blocks.
 package pages
 
 import (
@@ -74,15 +76,16 @@ type Page struct {
 	Source
 	Body []byte
 	ETag string // strong
-	// Variants holds Body compressed ahead of time; set by Precompress
-	// for pages served as stored bytes.
+	// Variants holds Body and its compressed encodings, each made on
+	// first request; set by Compressible for pages served as stored bytes.
 	Variants *compress.Variants
 }
 
-// Precompress encodes the page with gzip and brotli once, so serving it
-// never compresses.
-func (p *Page) Precompress() *Page {
-	p.Variants = compress.NewVariants(p.Body, p.ETag)
+// Compressible readies the page to be served as stored bytes in any
+// encoding: each encoding is made once, when a request first asks for it
+// (compress.Lazy), so startup compresses nothing.
+func (p *Page) Compressible() *Page {
+	p.Variants = compress.Lazy(p.Body, p.ETag)
 	return p
 }
 
@@ -142,14 +145,22 @@ func (s *Site) Routes() []string {
 
 // Build renders every page. The first page that fails stops the build,
 // and the error names its file.
+//
+// The layouts (and the partials under layouts/) are parsed once; each
+// page is parsed into a copy of them of its own (see templates.render),
+// so building a site takes time in proportion to its pages.
 func (r Renderer) Build() (*Site, error) {
-	tfs, srcs, err := r.load()
+	tfs, srcs, err := r.load("")
+	if err != nil {
+		return nil, err
+	}
+	set, err := r.parse(tfs, srcs)
 	if err != nil {
 		return nil, err
 	}
 	site := &Site{routes: map[string]*Page{}}
 	for _, src := range srcs {
-		p, err := r.render(tfs, src)
+		p, err := set.render(src)
 		if err != nil {
 			return nil, err
 		}
@@ -175,15 +186,21 @@ func PlainNotFound() *Page {
 }
 
 // Render reads the templates afresh and renders the page for one route
-// (dev mode). ok is false when no page has that route.
+// (dev mode, and pages rendered again after startup). ok is false when no
+// page has that route. It reads the layouts and that one page, not the
+// rest of the site.
 func (r Renderer) Render(route string) (p *Page, ok bool, err error) {
-	tfs, srcs, err := r.load()
+	tfs, srcs, err := r.load(route)
 	if err != nil {
 		return nil, false, err
 	}
 	for _, src := range srcs {
 		if src.Route == route && src.File != NotFoundFile {
-			p, err := r.render(tfs, src)
+			set, err := r.parse(tfs, []Source{src})
+			if err != nil {
+				return nil, true, err
+			}
+			p, err := set.render(src)
 			return p, true, err
 		}
 	}
@@ -192,8 +209,9 @@ func (r Renderer) Render(route string) (p *Page, ok bool, err error) {
 
 // load copies pages/ and layouts/ into memory and reads each page's front
 // matter. Copying keeps the template engine away from anything else in
-// the directory (node_modules, say).
-func (r Renderer) load() (fstest.MapFS, []Source, error) {
+// the directory (node_modules, say). When only is not empty, pages of
+// other routes are skipped unread.
+func (r Renderer) load(only string) (fstest.MapFS, []Source, error) {
 	tfs := fstest.MapFS{}
 	var srcs []Source
 	for _, dir := range []string{"pages", "layouts"} {
@@ -202,6 +220,9 @@ func (r Renderer) load() (fstest.MapFS, []Source, error) {
 				return err
 			}
 			if d.IsDir() || path.Ext(p) != ".html" {
+				return nil
+			}
+			if dir == "pages" && only != "" && routeOf(p) != only {
 				return nil
 			}
 			b, err := fs.ReadFile(r.FS, p)
@@ -241,15 +262,72 @@ func (r Renderer) load() (fstest.MapFS, []Source, error) {
 // when layouts/main.html exists.
 const DefaultLayout = "main"
 
-// render runs one page through template engines of its own, so the island
-// function can count placements per page and no engine state is shared
-// between renders: gofiber/template/html v2.1.3 shares its engine's
-// function map across renders, which races under concurrent renders.
+// templates is a site's layouts and partials, parsed once and never
+// executed, so that each render can Clone them: html/template refuses to
+// clone a set that has run.
+type templates struct {
+	r    Renderer
+	tfs  fstest.MapFS
+	base *template.Template
+}
+
+// parse parses the layouts with the gofiber engine, and each of srcs on
+// its own, so that a page that does not parse stops the build with the
+// same error, and in the same order (layouts, then pages by path), as
+// when one engine parsed the whole site. A page parsed here is parsed
+// again by its render; parsing is cheap next to rendering, and holding
+// every page's templates would cost memory in proportion to the site.
+func (r Renderer) parse(tfs fstest.MapFS, srcs []Source) (*templates, error) {
+	layouts := fstest.MapFS{}
+	for name, f := range tfs {
+		if strings.HasPrefix(name, "layouts/") {
+			layouts[name] = f
+		}
+	}
+	engine := html.NewFileSystem(http.FS(layouts), ".html")
+	funcs := r.parseFuncs()
+	engine.AddFuncMap(funcs)
+	if err := engine.Load(); err != nil {
+		return nil, fmt.Errorf("pages: parse templates: %w", place(err, tfs, ""))
+	}
+	funcs[layoutFunc] = engine.Funcmap[layoutFunc]
+	for _, src := range srcs {
+		if _, err := template.New(src.templateName()).Funcs(funcs).Parse(string(tfs[src.File].Data)); err != nil {
+			return nil, fmt.Errorf("pages: parse templates: %w", place(err, tfs, ""))
+		}
+	}
+	return &templates{r: r, tfs: tfs, base: engine.Templates}, nil
+}
+
+// layoutFunc is the function a layout calls where its page goes, as the
+// gofiber engine names it.
+const layoutFunc = "embed"
+
+// parseFuncs are the page functions, for parsing only: a template must
+// name functions that exist, and no render will call these.
+func (r Renderer) parseFuncs() template.FuncMap {
+	funcs := template.FuncMap{}
+	if r.Funcs != nil {
+		f, _ := r.Funcs(Source{})
+		for name, fn := range f {
+			funcs[name] = fn
+		}
+	}
+	return funcs
+}
+
+// render renders one page with template sets of its own, so the island
+// function can count placements per page and no template state is
+// shared between renders: each render clones the layouts and parses its
+// page into the clone. (gofiber/template/html v2.1.3 shares its engine's
+// function map across renders, which races under concurrent renders, so
+// its Render is not used.)
 //
 // The page is rendered twice: alone, then inside its layout. The layout's
 // {{embed}} turns an error in the page into text in the output instead of
 // returning it, so only the render without a layout reports a page error.
-func (r Renderer) render(tfs fstest.MapFS, src Source) (*Page, error) {
+func (t *templates) render(src Source) (*Page, error) {
+	r := t.r
 	now := r.Built
 	if r.Now != nil && src.Mode != Static {
 		now = r.Now()
@@ -262,12 +340,20 @@ func (r Renderer) render(tfs fstest.MapFS, src Source) (*Page, error) {
 		RenderTime: now.UTC().Format(stamp),
 		RenderISO:  now.UTC().Format(time.RFC3339),
 	}
-	body, err := r.execute(tfs, src, data, "")
+	set, err := t.base.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("pages: clone layouts: %w", err)
+	}
+	page, err := set.New(src.templateName()).Parse(string(t.tfs[src.File].Data))
+	if err != nil {
+		return nil, fmt.Errorf("pages: parse templates: %w", place(err, t.tfs, ""))
+	}
+	body, err := t.execute(set, page, src, data, "")
 	if err != nil {
 		return nil, err
 	}
 	if src.Layout != "" {
-		if body, err = r.execute(tfs, src, data, "layouts/"+src.Layout); err != nil {
+		if body, err = t.execute(set, page, src, data, "layouts/"+src.Layout); err != nil {
 			return nil, err
 		}
 	}
@@ -275,20 +361,32 @@ func (r Renderer) render(tfs fstest.MapFS, src Source) (*Page, error) {
 	return &Page{Source: src, Body: body, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}, nil
 }
 
-func (r Renderer) execute(tfs fstest.MapFS, src Source, data Data, layout string) ([]byte, error) {
-	engine := html.NewFileSystem(http.FS(tfs), ".html")
+// execute runs page, or layout with page in its {{embed}}, with a fresh
+// set of page functions, as the gofiber engine's Render did: while the
+// page runs, embed is a nil function.
+func (t *templates) execute(set, page *template.Template, src Source, data Data, layout string) ([]byte, error) {
 	var finish func([]byte) []byte
-	if r.Funcs != nil {
+	if t.r.Funcs != nil {
 		var funcs template.FuncMap
-		funcs, finish = r.Funcs(src)
-		engine.AddFuncMap(funcs)
+		funcs, finish = t.r.Funcs(src)
+		set.Funcs(funcs)
 	}
-	if err := engine.Load(); err != nil {
-		return nil, fmt.Errorf("pages: parse templates: %w", place(err, tfs, ""))
-	}
+	var noLayout func() error
 	var buf bytes.Buffer
-	if err := engine.Render(&buf, src.templateName(), data, layout); err != nil {
-		return nil, place(err, tfs, src.File)
+	run := func() error {
+		set.Funcs(template.FuncMap{layoutFunc: noLayout})
+		return page.Execute(&buf, data)
+	}
+	if layout != "" {
+		lay := set.Lookup(layout)
+		if lay == nil {
+			return nil, place(fmt.Errorf("render: LayoutName %s does not exist", layout), t.tfs, src.File)
+		}
+		set.Funcs(template.FuncMap{layoutFunc: run})
+		run = func() error { return lay.Execute(&buf, data) }
+	}
+	if err := run(); err != nil {
+		return nil, place(err, t.tfs, src.File)
 	}
 	if finish != nil {
 		return finish(buf.Bytes()), nil
@@ -341,13 +439,19 @@ type placedError struct {
 func (e *placedError) Error() string { return e.msg }
 func (e *placedError) Unwrap() error { return e.err }
 
-// parseSource works out a page's route and reads its front matter.
-func parseSource(file string, body []byte) (Source, error) {
+// routeOf is the route of the page in file.
+func routeOf(file string) string {
 	route := "/" + strings.TrimSuffix(strings.TrimPrefix(file, "pages/"), ".html")
 	route = strings.TrimSuffix(route, "/index")
 	if route == "" || route == "/index" {
-		route = "/"
+		return "/"
 	}
+	return route
+}
+
+// parseSource works out a page's route and reads its front matter.
+func parseSource(file string, body []byte) (Source, error) {
+	route := routeOf(file)
 	src := Source{Route: route, File: file, Title: "Atoll", Layout: DefaultLayout, Mode: Static, Batch: true}
 	text := strings.TrimLeft(string(body), " \t\r\n")
 	if !strings.HasPrefix(text, "{{/*") {

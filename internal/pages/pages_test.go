@@ -81,3 +81,59 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderParsesItsPageAlone wants a render after startup (dev mode, a
+// regenerated or per-request page) to read the layouts and its own page
+// only: another page that does not parse leaves it rendering.
+func TestRenderParsesItsPageAlone(t *testing.T) {
+	t.Parallel()
+	files := fstest.MapFS{
+		"layouts/main.html": {Data: []byte("<main>{{ embed }}</main>")},
+		"pages/a.html":      {Data: []byte("<p>{{ .Path }}</p>")},
+		"pages/b.html":      {Data: []byte("<p>{{ if }}</p>")},
+	}
+	r := Renderer{FS: files}
+	if _, err := r.Build(); err == nil || !strings.Contains(err.Error(), "pages/b.html:1") {
+		t.Fatalf("Build() error = %v, want the page that does not parse", err)
+	}
+	p, ok, err := r.Render("/a")
+	if err != nil || !ok || string(p.Body) != "<main><p>/a</p></main>" {
+		t.Fatalf("Render(/a) = %v, %v, %v", p, ok, err)
+	}
+	if _, ok, err := r.Render("/b"); !ok || err == nil {
+		t.Fatalf("Render(/b) = %v, %v, want the parse error", ok, err)
+	}
+}
+
+// TestConcurrentRendersShareNothing renders one page with a layout from
+// many goroutines at once, each with its own counting function, as
+// per-request pages are: under -race this fails if the renders share
+// template state, and each must count its own islands from one.
+func TestConcurrentRendersShareNothing(t *testing.T) {
+	t.Parallel()
+	files := fstest.MapFS{
+		"layouts/main.html":       {Data: []byte("<main>{{ next }}{{ embed }}{{ template \"layouts/partials/f\" . }}</main>")},
+		"layouts/partials/f.html": {Data: []byte("<footer>{{ next }}</footer>")},
+		"pages/a.html":            {Data: []byte("{{/*\nrender: ssr\n*/}}<p>{{ next }} {{ next }}</p>")},
+	}
+	r := Renderer{FS: files, Funcs: func(Source) (template.FuncMap, func([]byte) []byte) {
+		n := 0
+		return template.FuncMap{"next": func() int { n++; return n }}, nil
+	}}
+	const want = "<main>1<p>2 3</p><footer>4</footer></main>"
+	errs := make(chan error, 16)
+	for range cap(errs) {
+		go func() {
+			p, _, err := r.Render("/a")
+			if err == nil && string(p.Body) != want {
+				err = errors.New("body " + string(p.Body) + ", want " + want)
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
