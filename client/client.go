@@ -3,8 +3,10 @@
 // that package-lock.json pins ships them (made by `make htmx`, with htmx's
 // license beside them in htmx.LICENSE), and Atoll's own client, atoll.js.
 //
-// The engine serves the runtime as one script; a layout places it with
-// {{ runtime }}.
+// The engine serves the runtime as one script at a fingerprinted URL,
+// cached for a year, and a page carries only the loader (loader.js)
+// inline: it fills the page's batched islands from their stream while
+// the runtime loads deferred. A layout places both with {{ runtime }}.
 package client
 
 import (
@@ -19,11 +21,20 @@ var (
 	sse string
 	//go:embed atoll.js
 	atoll string
+	//go:embed loader.js
+	loader string
 )
 
 // Name is the runtime's name among a site's public files, under a folder
 // of the engine's own, so it cannot clash with one of the site's.
 const Name = "atoll/runtime.js"
+
+// LoaderName is the loader's name among a site's public files, beside
+// the runtime's.
+const LoaderName = "atoll/loader.js"
+
+// Loader returns the page's inline loader script.
+func Loader() []byte { return []byte(loader) }
 
 // Runtime returns the page's one script: htmx, its SSE extension and
 // Atoll's client, in that order, each ended so the next starts a new
