@@ -36,14 +36,24 @@ const LoaderName = "atoll/loader.js"
 // Loader returns the page's inline loader script.
 func Loader() []byte { return []byte(loader) }
 
-// Runtime returns the page's one script: htmx, its SSE extension and
-// Atoll's client, in that order, each ended so the next starts a new
-// statement.
+// Runtime returns the runtime script: htmx, its SSE extension and
+// Atoll's client, in that order, in one function so that executing the
+// file costs next to nothing. It runs that function at once, unless the
+// page's loader (loader.js) holds it while the page's batch stream plays:
+// htmx starting up mid-stream would keep the main thread from swapping in
+// the islands as they arrive.
 func Runtime() []byte {
 	var b strings.Builder
-	for _, part := range []string{htmx, sse, atoll} {
+	b.WriteString("(function(run){if(typeof window.atollRuntime===\"function\")window.atollRuntime(run);else run()})(function(){\n")
+	for i, part := range []string{htmx, sse, atoll} {
 		b.WriteString(strings.TrimRight(part, "\n"))
 		b.WriteString(";\n")
+		if i == 0 {
+			// htmx declares itself with var, which the function keeps
+			// local; pages and the site's own scripts find it on window.
+			b.WriteString("window.htmx=htmx;\n")
+		}
 	}
+	b.WriteString("});\n")
 	return []byte(b.String())
 }

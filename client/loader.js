@@ -12,6 +12,11 @@
 // htmx's SSE extension would. Islands the stream did not deliver fetch
 // themselves one by one once htmx runs.
 //
+// The runtime (htmx, its SSE extension, atoll.js) asks window.atollRuntime
+// whether to start; the loader holds it until the batch stream has ended,
+// so htmx starting up never keeps the main thread from swapping in an
+// island that has arrived. A page without a batch starts it at once.
+//
 // A boosted navigation never runs this again (htmx drops the new page's
 // head), so htmx's SSE extension streams that page's batch, as before.
 // No eval and no inline handlers; the CSP allows this script by its hash.
@@ -19,6 +24,19 @@
   "use strict";
 
   var doc = document;
+
+  var held = null;
+  var released = false;
+  window.atollRuntime = function (run) {
+    if (released) run();
+    else held = run;
+  };
+  function release() {
+    released = true;
+    var run = held;
+    held = null;
+    if (run) run();
+  }
 
   // process hands swapped-in content to htmx once it has loaded; before
   // that, htmx finds it when it processes the body at start.
@@ -63,9 +81,16 @@
     var buf = "";
     var data = [];
     var event = "";
+    // Each message is swapped in its own microtask, as htmx does, so
+    // what watches the page (a MutationObserver) sees them one by one,
+    // in the order they arrived, even when one read brought several.
+    var swaps = Promise.resolve();
+    function message(html) {
+      swaps = swaps.then(function () { swapIn(html); }).then(null, function () { /* the next message still swaps */ });
+    }
     function line(l) {
       if (l === "") {
-        if (data.length && (event === "" || event === "message")) swapIn(data.join("\n"));
+        if (data.length && (event === "" || event === "message")) message(data.join("\n"));
         data = [];
         event = "";
         return;
@@ -83,7 +108,7 @@
         var lines = buf.split("\n");
         buf = r.done ? "" : lines.pop();
         lines.forEach(function (l) { line(l.replace(/\r$/, "")); });
-        if (!r.done) return pump();
+        return r.done ? swaps : pump();
       });
     }
     return pump();
@@ -94,14 +119,22 @@
     var url = batch && batch.getAttribute("hx-get");
     // A batch sent as a POST (a list too long for a URL) has no preload
     // to reuse: htmx sends it, as on a boosted navigation.
-    if (!url || batch.getAttribute("hx-trigger") !== "load") return;
+    if (!url || batch.getAttribute("hx-trigger") !== "load") {
+      release();
+      return;
+    }
     batch.removeAttribute("hx-trigger");
     batch.removeAttribute("hx-get");
     batch.setAttribute("data-claimed", "");
     fetch(url, { mode: "cors", credentials: "same-origin" })
       .then(read)
       .then(null, function () { /* a broken stream: fall back below */ })
-      .then(fallBack);
+      .then(fallBack)
+      .then(release, release);
+    // Someone reaching for the page does not wait for a slow stream.
+    ["pointerdown", "keydown"].forEach(function (name) {
+      window.addEventListener(name, release, { capture: true, once: true, passive: true });
+    });
   }
 
   if (doc.readyState !== "loading") {
