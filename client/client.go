@@ -33,8 +33,20 @@ const Name = "atoll/runtime.js"
 // the runtime's.
 const LoaderName = "atoll/loader.js"
 
-// Loader returns the page's inline loader script.
-func Loader() []byte { return []byte(loader) }
+// Loader returns the page's inline loader script, without its comments
+// and indentation: every page carries it, so it is kept to the code.
+func Loader() []byte {
+	var b strings.Builder
+	for _, line := range strings.Split(loader, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "//") {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
+}
 
 // Runtime returns the runtime script: htmx, its SSE extension and
 // Atoll's client, in that order, in one function so that executing the
