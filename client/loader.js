@@ -2,15 +2,16 @@
 // nothing on the critical path. It fills a page's batched islands without
 // waiting for htmx, which loads deferred and cached from its own URL.
 //
-// Once the page is parsed (and before any deferred script runs) it claims
-// the page's batch element, so htmx never sends the batch request itself,
-// fetches the batch URL the way the head's <link rel="preload"
+// It fetches the batch URL the way the head's <link rel="preload"
 // as="fetch" crossorigin="anonymous"> did ("cors", same-origin
-// credentials), so the browser hands over the preloaded response, and
-// reads the text/event-stream as it arrives: each message carries an
-// <hx-partial> whose content replaces its placeholder (outerHTML), as
-// htmx's SSE extension would. Islands the stream did not deliver fetch
-// themselves one by one once htmx runs.
+// credentials), so the browser hands over the preloaded response, at once
+// when that preload comes before it in the head, and reads the
+// text/event-stream as it arrives: each message carries an <hx-partial>
+// whose content replaces its placeholder (outerHTML), as htmx's SSE
+// extension would, from the moment the page is parsed. Then, before any
+// deferred script runs, it claims the page's batch element, so htmx never
+// sends the batch request itself. Islands the stream did not deliver
+// fetch themselves one by one once htmx runs.
 //
 // The runtime (htmx, its SSE extension, atoll.js) asks window.atollRuntime
 // whether to start; the loader holds it until the batch stream has ended,
@@ -24,6 +25,16 @@
   "use strict";
 
   var doc = document;
+
+  // parsed settles when the body is parsed, before any deferred script
+  // runs: islands are swapped in and the batch element claimed from then.
+  var parsed = new Promise(function (resolve) {
+    if (doc.readyState !== "loading") return resolve();
+    doc.addEventListener("readystatechange", function once() {
+      doc.removeEventListener("readystatechange", once);
+      resolve();
+    });
+  });
 
   var held = null;
   var released = false;
@@ -84,7 +95,7 @@
     // Each message is swapped in its own microtask, as htmx does, so
     // what watches the page (a MutationObserver) sees them one by one,
     // in the order they arrived, even when one read brought several.
-    var swaps = Promise.resolve();
+    var swaps = parsed;
     function message(html) {
       swaps = swaps.then(function () { swapIn(html); }).then(null, function () { /* the next message still swaps */ });
     }
@@ -114,21 +125,14 @@
     return pump();
   }
 
-  function start() {
-    var batch = doc.getElementById("islands-batch");
-    var url = batch && batch.getAttribute("hx-get");
-    // A batch sent as a POST (a list too long for a URL) has no preload
-    // to reuse: htmx sends it, as on a boosted navigation.
-    if (!url || batch.getAttribute("hx-trigger") !== "load") {
-      release();
-      return;
-    }
-    batch.removeAttribute("hx-trigger");
-    batch.removeAttribute("hx-get");
-    batch.setAttribute("data-claimed", "");
+  // stream fetches the batch URL and swaps in its islands; once it has
+  // ended, broken or not, and the page is parsed, what it did not deliver
+  // falls back and the runtime starts.
+  function stream(url) {
     fetch(url, { mode: "cors", credentials: "same-origin" })
       .then(read)
       .then(null, function () { /* a broken stream: fall back below */ })
+      .then(function () { return parsed; })
       .then(fallBack)
       .then(release, release);
     // Someone reaching for the page does not wait for a slow stream.
@@ -137,12 +141,33 @@
     });
   }
 
-  if (doc.readyState !== "loading") {
-    start();
-  } else {
-    doc.addEventListener("readystatechange", function once() {
-      doc.removeEventListener("readystatechange", once);
-      start();
-    });
+  // The head's preload of the batch, placed before this script: reading
+  // it now, while the body is still parsing, saves the wait for the
+  // response to reach the page after parsing.
+  var early = "";
+  var links = doc.querySelectorAll('link[rel="preload"][as="fetch"]');
+  for (var i = 0; i < links.length; i++) {
+    var href = links[i].getAttribute("href") || "";
+    if (/\/_islands\?b=/.test(href)) early = href;
   }
+  if (early) stream(early);
+
+  // start claims the page's batch element before htmx can see it (the
+  // runtime waits for release), and streams it if no preload did.
+  function start() {
+    var batch = doc.getElementById("islands-batch");
+    var url = batch && batch.getAttribute("hx-get");
+    // A batch sent as a POST (a list too long for a URL) has no preload
+    // to reuse: htmx sends it, as on a boosted navigation.
+    if (!url || batch.getAttribute("hx-trigger") !== "load") {
+      if (!early) release();
+      return;
+    }
+    batch.removeAttribute("hx-trigger");
+    batch.removeAttribute("hx-get");
+    batch.setAttribute("data-claimed", "");
+    if (url !== early) stream(url);
+  }
+
+  parsed.then(start);
 })();
