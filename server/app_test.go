@@ -129,8 +129,9 @@ func TestAPageWithIslandsGetsTheRuntimeAndItsBatchWithoutAsking(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s has no head:\n%s", path, page)
 		}
-		if strings.Count(page, "<script>") != 1 || !strings.Contains(head, "<script>") || !strings.Contains(head, `rel="preload"`) {
-			t.Errorf("%s: want the runtime once and the preload, in the head:\n%s", path, head)
+		if strings.Count(page, "<script>") != 1 || !strings.Contains(head, "<script>") || !strings.Contains(head, `rel="preload"`) ||
+			strings.Count(page, `<script defer src="/public/atoll/runtime.`) != 1 || !strings.Contains(head, `<script defer src="/public/atoll/runtime.`) {
+			t.Errorf("%s: want the deferred runtime and the inline loader once, and the preload, in the head:\n%s", path, head)
 		}
 		if strings.Count(body, `id="islands-batch"`) != 1 || !strings.HasSuffix(strings.TrimSpace(body), "</div></body></html>") {
 			t.Errorf("%s: want the batch element once, at the end of the body:\n%s", path, body)

@@ -346,10 +346,29 @@ func (s *Server) loadAssets() error {
 }
 
 // builtinAssets are the engine's own public files, served beside the
-// site's: the browser runtime (htmx, its SSE extension, Atoll's client).
+// site's: the browser runtime (htmx, its SSE extension, Atoll's client)
+// and the loader that pages inline.
 var builtinAssets = sync.OnceValue(func() map[string][]byte {
-	return map[string][]byte{client.Name: client.Runtime()}
+	return map[string][]byte{client.Name: client.Runtime(), client.LoaderName: client.Loader()}
 })
+
+// runtimeTags are what {{ runtime }} places: the runtime, deferred from
+// its fingerprinted URL so the browser caches it across pages and it
+// never holds up the page's parsing, and the loader inline (allowed by
+// its CSP hash), which fills the page's batched islands without waiting
+// for it.
+func (s *Server) runtimeTags() (template.HTML, error) {
+	a := s.asset()
+	u, err := a.URL(client.Name)
+	if err != nil {
+		return "", err
+	}
+	loader, err := a.Inline(client.LoaderName)
+	if err != nil {
+		return "", err
+	}
+	return template.HTML(`<script defer src="`+template.HTMLEscapeString(u)+`"></script>`) + loader, nil
+}
 
 // App is the Fiber application, for benchmarks that drive its handler
 // without a socket.
@@ -389,7 +408,7 @@ func (s *Server) render(route string) (*pages.Page, error) {
 //	{{ batch }}                                  the page's batch stream (layouts, end of body)
 //	{{ preload }}                                preload links for the page's first island request (layouts, head)
 //	{{ asset "css/site.css" }}                   a fingerprinted asset URL
-//	{{ runtime }}                                the engine's browser runtime (htmx and Atoll's client), inlined (layouts, head)
+//	{{ runtime }}                                the engine's browser runtime (htmx and Atoll's client), deferred, and its inline loader (layouts, head)
 //	{{ inline "css/site.css" }}                  a script or stylesheet of the site inlined, allowed by its CSP hash
 //	{{ url "/about" }}                           a path under the base path
 //	{{ range renders }}…{{ end }}                island renders in the last minute, by island
@@ -417,7 +436,7 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 				head = append(head, preloadMark...)
 			}
 			if len(placed) > 0 && !runtimePlaced {
-				if rt, err := s.asset().Inline(client.Name); err == nil {
+				if rt, err := s.runtimeTags(); err == nil {
 					head = append(head, rt...)
 				}
 			}
@@ -502,7 +521,7 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 			"renders": func() []islands.RenderCount { return s.islands.RendersLastMinute(s.now()) },
 			"asset":   func(name string) (string, error) { return s.asset().URL(name) },
 			"inline":  func(name string) (template.HTML, error) { return s.asset().Inline(name) },
-			"runtime": func() (template.HTML, error) { runtimePlaced = true; return s.asset().Inline(client.Name) },
+			"runtime": func() (template.HTML, error) { runtimePlaced = true; return s.runtimeTags() },
 			"url":     func(path string) string { return s.cfg.BasePath + path },
 			"snippet": func(file, first, last string) (string, error) { return snippet(files, file, first, last) },
 		}

@@ -200,15 +200,25 @@ func TestSecurityHeaders(t *testing.T) {
 func TestAssetsAreFingerprintedAndImmutable(t *testing.T) {
 	site := atolltest.Start(t, atoll.Demo())
 	doc := parse(t, site.Get(t, "/").Body)
-	// The page's one script is inlined: htmx, its SSE extension and Atoll's
-	// client, in that order; so is the stylesheet.
+	// The page inlines one small script, the loader, and takes htmx, its
+	// SSE extension and Atoll's client, in that order, from one
+	// fingerprinted asset; the stylesheet is inlined.
 	scripts := findAll(doc, func(n *html.Node) bool { return n.Data == "script" })
-	if len(scripts) != 1 {
-		t.Fatalf("the page has %d scripts, want one bundle", len(scripts))
+	var runtime string
+	inline := 0
+	for _, n := range scripts {
+		if src, ok := attr(n, "src"); ok {
+			runtime = src
+		} else {
+			inline++
+		}
 	}
-	js := text(scripts[0])
+	if len(scripts) != 2 || inline != 1 || runtime == "" {
+		t.Fatalf("the page has %d scripts, %d inline, runtime %q: want the inline loader and the runtime's URL", len(scripts), inline, runtime)
+	}
+	js := site.Get(t, runtime).Body
 	if i, j, k := strings.Index(js, "var htmx="), strings.Index(js, "hx-sse:connect"), strings.Index(js, "atoll:fallback"); i < 0 || j < i || k < j {
-		t.Errorf("the script is not htmx, then its SSE extension, then Atoll's client (%d, %d, %d)", i, j, k)
+		t.Errorf("the runtime is not htmx, then its SSE extension, then Atoll's client (%d, %d, %d)", i, j, k)
 	}
 	if n := findAll(doc, func(n *html.Node) bool { return n.Data == "style" }); len(n) != 1 || !strings.Contains(text(n[0]), ".island") {
 		t.Errorf("want the site's stylesheet inlined once")
@@ -216,7 +226,7 @@ func TestAssetsAreFingerprintedAndImmutable(t *testing.T) {
 	var urls []string
 	isAsset := func(n *html.Node) bool {
 		rel, _ := attr(n, "rel")
-		return n.Data == "img" || n.Data == "link" && rel != "preload" // preloads of islands are checked in browser_preload_test.go
+		return n.Data == "img" || n.Data == "script" || n.Data == "link" && rel != "preload" // preloads of islands are checked in browser_preload_test.go
 	}
 	for _, n := range findAll(doc, isAsset) {
 		for _, k := range []string{"src", "href"} {
