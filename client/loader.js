@@ -25,6 +25,9 @@
   "use strict";
 
   var doc = document;
+  // STALL is how long a batch stream may take in all, in ms: past every
+  // island's deadline on the server.
+  var STALL = 10000;
 
   // parsed settles when the body is parsed, before any deferred script
   // runs: islands are swapped in and the batch element claimed from then.
@@ -129,10 +132,14 @@
   // ended, broken or not, and the page is parsed, what it did not deliver
   // falls back and the runtime starts.
   function stream(url) {
-    fetch(url, { mode: "cors", credentials: "same-origin" })
+    // A stream that stalls is given up after STALL ms: it is aborted,
+    // so the islands it left fall back and no skeleton stays forever.
+    var ctrl = new AbortController();
+    var stall = setTimeout(function () { ctrl.abort(); }, STALL);
+    fetch(url, { mode: "cors", credentials: "same-origin", signal: ctrl.signal })
       .then(read)
-      .then(null, function () { /* a broken stream: fall back below */ })
-      .then(function () { return parsed; })
+      .then(null, function () { /* a broken or stalled stream: fall back below */ })
+      .then(function () { clearTimeout(stall); return parsed; })
       .then(fallBack)
       .then(release, release);
     // Someone reaching for the page does not wait for a slow stream.
