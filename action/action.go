@@ -32,7 +32,8 @@ import (
 	"html/template"
 	"slices"
 	"strings"
-	"sync"
+
+	"github.com/atollhq/atoll/internal/registry"
 )
 
 // Action is one state-changing request.
@@ -101,8 +102,7 @@ func OK(message string) template.HTML {
 // A site carries its set in server.Site.Actions; Default, which the
 // package-level Register fills, serves a site that carries none.
 type Set struct {
-	mu      sync.RWMutex
-	actions map[string]Action
+	actions registry.Set[Action]
 }
 
 // NewSet returns an empty set.
@@ -125,20 +125,14 @@ func Names() []string { return Default.Names() }
 // a bad name, a missing handler, a field declared badly and a duplicate,
 // so a mistake stops the program at init rather than at request time.
 func (s *Set) Register(a Action) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := check(a); err != nil {
 		panic("action: " + err.Error())
 	}
-	if _, dup := s.actions[a.Name]; dup {
-		panic(fmt.Sprintf("action: Register called twice for action %q", a.Name))
-	}
 	// The caller's slices may change; the set's may not.
 	a.Fields, a.Announces = slices.Clone(a.Fields), slices.Clone(a.Announces)
-	if s.actions == nil {
-		s.actions = map[string]Action{}
+	if !s.actions.Add(a.Name, a) {
+		panic(fmt.Sprintf("action: Register called twice for action %q", a.Name))
 	}
-	s.actions[a.Name] = a
 }
 
 func check(a Action) error {
@@ -176,9 +170,7 @@ func check(a Action) error {
 
 // Lookup returns the action registered in s under name.
 func (s *Set) Lookup(name string) (Action, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a, ok := s.actions[name]
+	a, ok := s.actions.Get(name)
 	if !ok {
 		return Action{}, fmt.Errorf("action: unknown action %q (add a file to the site's actions package that registers it)", name)
 	}
@@ -186,23 +178,12 @@ func (s *Set) Lookup(name string) (Action, error) {
 }
 
 // Names returns the names of the actions in s, sorted.
-func (s *Set) Names() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	names := make([]string, 0, len(s.actions))
-	for n := range s.actions {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func (s *Set) Names() []string { return s.actions.Names() }
 
 // Events returns the events the actions in s announce, sorted, each once.
 func (s *Set) Events() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	var events []string
-	for _, a := range s.actions {
+	for _, a := range s.actions.Values() {
 		events = append(events, a.Announces...)
 	}
 	slices.Sort(events)

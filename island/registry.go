@@ -43,6 +43,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/atollhq/atoll/internal/registry"
 )
 
 // Island is one server island: a name, what to show while it loads, and
@@ -148,8 +150,7 @@ func (i Island) declares(name string) bool {
 // A site carries its set in server.Site.Islands; Default, which the
 // package-level Register fills, serves a site that carries none.
 type Set struct {
-	mu      sync.RWMutex
-	islands map[string]Island
+	islands registry.Set[Island]
 }
 
 // NewSet returns an empty set.
@@ -180,8 +181,6 @@ func (s *Set) Register(i Island) { s.register(i) }
 // Register: each calls it directly, so the caller it records is the same
 // number of frames up the stack from both.
 func (s *Set) register(i Island) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	switch {
 	case i.Name == "":
 		panic("island: Register called with an empty island name")
@@ -204,19 +203,15 @@ func (s *Set) register(i Island) {
 			panic(fmt.Sprintf("island: island %q declares prop %q twice", i.Name, p.Name))
 		}
 	}
-	if _, dup := s.islands[i.Name]; dup {
-		panic(fmt.Sprintf("island: Register called twice for island %q", i.Name))
-	}
 	i.Props = slices.Clone(i.Props) // the caller's slice may change; the set's may not
 	if i.file == "" {
 		// caller(3): register's caller (Register or Set.Register), and
 		// the code that called that.
 		i.file, i.line = caller(3)
 	}
-	if s.islands == nil {
-		s.islands = map[string]Island{}
+	if !s.islands.Add(i.Name, i) {
+		panic(fmt.Sprintf("island: Register called twice for island %q", i.Name))
 	}
-	s.islands[i.Name] = i
 }
 
 // caller returns the source file and line skip frames up the stack, the
@@ -278,9 +273,7 @@ var mainModule = sync.OnceValue(func() (m struct{ path, pkg string }) {
 
 // Lookup returns the island registered in s under name.
 func (s *Set) Lookup(name string) (Island, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	i, ok := s.islands[name]
+	i, ok := s.islands.Get(name)
 	if !ok {
 		return Island{}, fmt.Errorf("island: unknown island %q (add a file to the site's fragments package that registers it)", name)
 	}
@@ -288,16 +281,7 @@ func (s *Set) Lookup(name string) (Island, error) {
 }
 
 // Names returns the names of the islands in s, sorted.
-func (s *Set) Names() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	names := make([]string, 0, len(s.islands))
-	for n := range s.islands {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func (s *Set) Names() []string { return s.islands.Names() }
 
 // validName keeps island names safe to put in URLs, ids and class names
 // without escaping.
