@@ -265,7 +265,7 @@ func goAloneEnv(t *testing.T, tmp, proxy string) []string {
 		env = append(env, kv)
 	}
 	return append(env, "PATH="+bin, "GOPROXY=file://"+filepath.ToSlash(proxy)+","+upstream,
-		"GONOSUMDB="+atollModule, "GOFLAGS=-mod=mod", "GOBIN="+filepath.Join(tmp, "gobin"))
+		"GONOSUMDB="+atollModule, "GOBIN="+filepath.Join(tmp, "gobin"))
 }
 
 // forgetVersion removes the proof's version from the shared module cache.
