@@ -78,6 +78,12 @@ type Island struct {
 	// Render gathers the island's data for one request. Required.
 	Render func(r *Request) (any, error)
 	// Timeout overrides the server's island deadline when it is not zero.
+	// Render runs on the request's goroutine, and its Request's Context
+	// ends at the deadline: pass it to whatever may block (queries,
+	// outgoing requests) and return when it is done. An island that
+	// returns after its deadline answers 504 all the same, its output
+	// dropped; in a batch stream its timeout state is sent at the deadline
+	// while it still runs.
 	Timeout time.Duration
 	// Cookies lists the cookies the island reads; Request.Cookie refuses
 	// any other.

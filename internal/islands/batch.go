@@ -63,11 +63,21 @@ func (e *Engine) HandleBatch(c *fiber.Ctx) error {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel() // the client left: stop the renders still running
 		type done struct {
-			id   string
+			i    int
 			body []byte
 			took time.Duration
 		}
 		results := make(chan done, len(specs))
+		// The stream waits for no island past its deadline: one that
+		// ignores its context gets its timeout state in time all the same.
+		start := time.Now()
+		due := make([]time.Time, len(specs))
+		for i, s := range specs {
+			due[i] = start.Add(lateGrace)
+			if is, ok := e.islands[s.Name]; ok {
+				due[i] = due[i].Add(is.timeout)
+			}
+		}
 		for i, s := range specs {
 			go func() {
 				start := time.Now()
@@ -82,7 +92,7 @@ func (e *Engine) HandleBatch(c *fiber.Ctx) error {
 					outcome = f.Outcome
 					if outcome == OutcomeCanceled {
 						log.Debug().Str("island", s.Name).Str("outcome", string(outcome)).Msg("batch island")
-						results <- done{id: ids[i], took: took}
+						results <- done{i: i, took: took}
 						return
 					}
 					body = e.FailureFragment(f)
@@ -98,7 +108,7 @@ func (e *Engine) HandleBatch(c *fiber.Ctx) error {
 				} else {
 					log.Info().Str("island", s.Name).Str("outcome", string(outcome)).Dur("render", took).Msg("batch island")
 				}
-				results <- done{id: ids[i], body: body, took: took}
+				results <- done{i: i, body: body, took: took}
 			}()
 		}
 		// A first comment sends the headers at once, well inside htmx's timeout.
@@ -106,22 +116,58 @@ func (e *Engine) HandleBatch(c *fiber.Ctx) error {
 		if w.Flush() != nil {
 			return
 		}
-		for range specs {
-			r := <-results
-			fmt.Fprintf(w, ": %s render %.2fms\n", r.id, float64(r.took.Microseconds())/1000)
-			fmt.Fprintf(w, "data: <hx-partial hx-target=\"#%s\" hx-swap=\"outerHTML\">\n", r.id)
-			for _, line := range strings.Split(strings.ReplaceAll(string(r.body), "\r", ""), "\n") {
-				w.WriteString("data: ")
-				w.WriteString(line)
-				w.WriteString("\n")
+		sent := make([]bool, len(specs))
+		late := time.NewTimer(time.Hour)
+		defer late.Stop()
+		for left := len(specs); left > 0; {
+			next := time.Time{}
+			for i, d := range due {
+				if !sent[i] && (next.IsZero() || d.Before(next)) {
+					next = d
+				}
 			}
-			w.WriteString("data: </hx-partial>\n\n")
-			if w.Flush() != nil {
-				return
+			late.Reset(time.Until(next))
+			select {
+			case r := <-results:
+				if sent[r.i] {
+					continue // given up on already
+				}
+				sent[r.i], left = true, left-1
+				if writePartial(w, ids[r.i], r.took, r.body) != nil {
+					return
+				}
+			case now := <-late.C:
+				for i, s := range specs {
+					if !sent[i] && !now.Before(due[i]) {
+						sent[i], left = true, left-1
+						log.Error().Str("island", s.Name).Str("outcome", string(OutcomeTimeout)).Msg("batch island did not return by its deadline")
+						if writePartial(w, ids[i], now.Sub(start), e.FailureFragment(timeoutFailure(s, context.DeadlineExceeded))) != nil {
+							return
+						}
+					}
+				}
 			}
 		}
 	})
 	return nil
+}
+
+// lateGrace is how long past an island's deadline a batch stream waits
+// for it before it gives up on it.
+const lateGrace = 100 * time.Millisecond
+
+// writePartial writes one island's fragment to a batch stream as an
+// out-of-band <hx-partial> for its placeholder, and flushes it.
+func writePartial(w *bufio.Writer, id string, took time.Duration, body []byte) error {
+	fmt.Fprintf(w, ": %s render %.2fms\n", id, float64(took.Microseconds())/1000)
+	fmt.Fprintf(w, "data: <hx-partial hx-target=\"#%s\" hx-swap=\"outerHTML\">\n", id)
+	for _, line := range strings.Split(strings.ReplaceAll(string(body), "\r", ""), "\n") {
+		w.WriteString("data: ")
+		w.WriteString(line)
+		w.WriteString("\n")
+	}
+	w.WriteString("data: </hx-partial>\n\n")
+	return w.Flush()
 }
 
 // openBatch opens and checks a sealed batch list.

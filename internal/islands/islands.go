@@ -17,7 +17,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"text/template/parse"
 	"time"
@@ -90,8 +89,6 @@ type Engine struct {
 	islands map[string]*registered
 	opts    Options
 	stats   renderStats
-	workers workers
-	jobs    sync.Pool // of *renderJob
 }
 
 var maxAge = regexp.MustCompile(`^(private|public), max-age=\d{1,8}$`)
@@ -110,8 +107,7 @@ func New(opts Options) (*Engine, error) {
 	if opts.Islands == nil {
 		return nil, errors.New("islands: no island set")
 	}
-	e := &Engine{islands: map[string]*registered{}, opts: opts, workers: workers{jobs: make(chan *renderJob)}}
-	e.jobs.New = func() any { return &renderJob{done: make(chan renderResult, 1)} }
+	e := &Engine{islands: map[string]*registered{}, opts: opts}
 	for _, name := range opts.Islands.Names() {
 		fi, err := opts.Islands.Lookup(name)
 		if err != nil {
@@ -239,6 +235,14 @@ func formatEvery(d time.Duration) string {
 // island's name and, if it refreshes, its own request attributes, never a
 // load trigger. Props that do not match the island's declaration are a
 // 400, the island never run. Every failure is a *Failure.
+//
+// The island runs on the caller's goroutine under a context that ends at
+// its deadline: cancellation is cooperative, as everywhere in Go. An
+// island that returns after its deadline, whether or not it honoured its
+// context, answers 504 and its output is dropped, so a late island looks
+// the same to the visitor as one that stopped in time. (Handing renders to
+// other goroutines so that a late one could be abandoned cost a tenth of
+// the island throughput, and left abandoned renders running unbounded.)
 func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]string) (body []byte, err error) {
 	is, ok := e.islands[s.Name]
 	if !ok {
@@ -266,80 +270,47 @@ func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]stri
 	if s.Every > 0 || len(s.On) > 0 {
 		open = e.openTag(s)
 	}
-
-	j := e.jobs.Get().(*renderJob)
-	j.is, j.spec, j.req, j.open = is, s, req, open
-	e.workers.run(j)
-
-	select {
-	case r := <-j.done:
-		// The job sent its one result: nothing refers to it any more.
-		*j = renderJob{done: j.done}
-		e.jobs.Put(j)
-		if r.err == nil {
-			return r.body, nil
-		}
-		var f *Failure
-		if errors.As(r.err, &f) {
-			return nil, f
-		}
-		if errors.Is(r.err, context.DeadlineExceeded) {
-			return nil, timeoutFailure(s, r.err)
-		}
-		return nil, &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomeError,
-			Message: "This part of the page could not load.", Retry: true, Cause: r.err}
-	case <-ctx.Done():
-		// The render still runs and will send on j.done: j is left to it.
+	body, err = is.render(s, req, open)
+	if parent.Err() == nil && ctx.Err() != nil {
 		return nil, timeoutFailure(s, ctx.Err())
 	}
+	if err == nil {
+		return body, nil
+	}
+	var f *Failure
+	if errors.As(err, &f) {
+		return nil, f
+	}
+	return nil, &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomeError,
+		Message: "This part of the page could not load.", Retry: true, Cause: err}
 }
 
-// renderJob is one render handed to a worker. Render takes it from the
-// engine's pool and returns it there once it has the job's result; a job
-// whose render outlived its deadline is never reused.
-type renderJob struct {
-	is   *registered
-	spec *Spec
-	req  *island.Request
-	open string
-	done chan renderResult // buffered: the worker never waits for Render
-}
-
-type renderResult struct {
-	body []byte
-	err  error
-}
-
-// run renders the island into its wrapper and sends the result, or the
-// panic the island raised as a *Failure. It touches j only before the
-// send, after which Render may reuse it.
-func (j *renderJob) run() {
-	is, s, req, open, done := j.is, j.spec, j.req, j.open, j.done
+// render runs the island and writes its data into its wrapper, or returns
+// the panic the island raised as a *Failure.
+func (is *registered) render(s *Spec, req *island.Request, open string) (body []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			done <- renderResult{err: &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomePanic,
+			body, err = nil, &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomePanic,
 				Message: "This part of the page crashed.", Retry: true,
-				Cause: fmt.Errorf("panic: %v", p), Stack: debug.Stack()}}
+				Cause: fmt.Errorf("panic: %v", p), Stack: debug.Stack()}
 		}
 	}()
 	data, err := is.Render(req)
 	if err != nil {
-		done <- renderResult{err: err}
-		return
+		return nil, err
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, is.size.Load()+64))
 	buf.WriteString(open)
 	if p := is.plan.Load(); p != nil && p.fits(data) {
 		p.execute(buf, data)
 	} else if err := is.tmpl.Execute(buf, data); err != nil {
-		done <- renderResult{err: is.src.place(err)}
-		return
+		return nil, is.src.place(err)
 	} else if p == nil {
 		is.plan.Store(planFor(is.tmpl, data))
 	}
 	buf.WriteString(`</div>`)
 	is.size.Store(int64(buf.Len()))
-	done <- renderResult{body: buf.Bytes()}
+	return buf.Bytes(), nil
 }
 
 func (e *Engine) observe(island string, o Outcome, took time.Duration) {
@@ -366,50 +337,6 @@ func (e *Engine) openTag(s *Spec) string {
 		open += ` ` + e.requestAttrs(s) + ` hx-trigger="` + template.HTMLEscapeString(trig) + `" hx-swap="outerHTML"`
 	}
 	return open + `>`
-}
-
-// workerIdle is how long a render worker waits, at least, for the next
-// render before it exits (at most twice that).
-const workerIdle = 10 * time.Second
-
-// workers run renders on goroutines that outlive one render: a template
-// grows its goroutine's stack well past the 8 KiB a new goroutine starts
-// with, and a worker keeps that stack for the next render instead of
-// growing, and copying, a fresh one each time. A render that finds no
-// idle worker gets a new one, so a stuck render never holds up another;
-// a worker idle for a while exits.
-type workers struct {
-	jobs chan *renderJob // unbuffered: a send succeeds only into an idle worker
-}
-
-func (w *workers) run(job *renderJob) {
-	select {
-	case w.jobs <- job:
-	default:
-		go w.work(job)
-	}
-}
-
-// work runs job and then whatever run hands it, until a whole tick of
-// workerIdle passes without a job. It checks for idleness once a tick
-// rather than re-arming a timer for every job.
-func (w *workers) work(job *renderJob) {
-	tick := time.NewTicker(workerIdle)
-	defer tick.Stop()
-	for busy := false; ; {
-		if job != nil {
-			job.run()
-			job, busy = nil, true
-		}
-		select {
-		case job = <-w.jobs:
-		case <-tick.C:
-			if !busy {
-				return
-			}
-			busy = false
-		}
-	}
 }
 
 func timeoutFailure(s *Spec, cause error) *Failure {
