@@ -46,6 +46,7 @@ const layoutProblems = `((phone, headerMax) => {
       if (e.classList.contains('visually-hidden')) return false;
       const cs = getComputedStyle(e);
       if (cs.display === 'none' || cs.visibility === 'hidden') return false;
+      if (cs.position === 'absolute' && /rect\(0(px)?,? 0(px)?,? 0(px)?,? 0(px)?\)/.test(cs.clip)) return false; // read out, not shown
     }
     return true;
   };
