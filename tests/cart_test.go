@@ -18,8 +18,17 @@ import (
 func TestCartPageListsAndRemoves(t *testing.T) {
 	site := atolltest.Start(t, atoll.Demo())
 	atolltest.ExpectPage(t, site.Get(t, "/cart"), site.Config.PageMaxAge)
-	if r := site.Island(t, "cart"); !strings.Contains(r.Body, "Your cart is empty") {
-		t.Fatalf("a guest's cart: %s", r.Body)
+	if r := site.Island(t, "cart"); !strings.Contains(r.Body, "Your cart is empty") || strings.Count(r.Body, "<a ") != 1 {
+		t.Fatalf("a guest's cart, want the empty state with one link: %s", r.Body)
+	}
+	// The page around the island has no link of its own beside the
+	// island's: the empty state would show two.
+	if page := site.Get(t, "/cart").Body; strings.Contains(page, "Back to the shop") {
+		t.Fatalf("the cart page has its own link back to the shop beside the island's")
+	}
+	one := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"1"}})
+	if r := site.Island(t, "cart", "Cookie", store.SessionCookie+"="+sessionCookie(one).Value); !strings.Contains(r.Body, "Total (1 item)") {
+		t.Fatalf("a cart of one item: %s", r.Body)
 	}
 	add := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"2"}})
 	c := sessionCookie(add)
