@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -17,16 +19,6 @@ import (
 
 	"golang.org/x/net/html"
 )
-
-// sessionCookie returns the atoll_session Set-Cookie of a response, "" if none.
-func sessionCookie(r *atolltest.Response) *http.Cookie {
-	for _, line := range r.Header.Values("Set-Cookie") {
-		if c, err := http.ParseSetCookie(line); err == nil && c.Name == store.SessionCookie {
-			return c
-		}
-	}
-	return nil
-}
 
 // cleared reports whether a Set-Cookie removes the cookie.
 func cleared(c *http.Cookie) bool {
@@ -66,6 +58,7 @@ func cartFor(t *testing.T, site *atolltest.Site, sessionID string) string {
 }
 
 func TestSignInAndOut(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	r := site.Post(t, "/actions/sign-in", url.Values{"name": {"  Ada Lovelace "}})
 	if r.Status != 200 || !strings.Contains(r.Header.Get("HX-Trigger"), "session-changed") || r.Header.Get("Cache-Control") != "no-store" {
@@ -100,6 +93,7 @@ func TestSignInAndOut(t *testing.T) {
 }
 
 func TestSecureCookieOnlyBehindATrustedTLSProxy(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		trusted []string
@@ -120,6 +114,7 @@ func TestSecureCookieOnlyBehindATrustedTLSProxy(t *testing.T) {
 }
 
 func TestAddToCart(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	first := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"2"}})
 	c := sessionCookie(first)
@@ -155,6 +150,7 @@ func TestAddToCart(t *testing.T) {
 // TestActionBadInput sends each kind of bad input to an action and checks
 // the answer, and that nothing was written.
 func TestActionBadInput(t *testing.T) {
+	t.Parallel()
 	clk := atolltest.NewClock(time.Now())
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(clk.Now))
 	signed := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
@@ -235,6 +231,7 @@ func TestActionBadInput(t *testing.T) {
 }
 
 func TestRemoveFromCart(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	c := sessionCookie(site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"2"}}))
 	if c == nil {
@@ -274,6 +271,7 @@ func TestRemoveFromCart(t *testing.T) {
 }
 
 func TestCartLineCannotPassItsLimit(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	c := sessionCookie(site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"9"}}))
 	for range 9 {
@@ -289,6 +287,7 @@ func TestCartLineCannotPassItsLimit(t *testing.T) {
 }
 
 func TestPagesNeverSetCookiesAndStayTheSameForEveryone(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	anon := site.Get(t, "/products")
 	c := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
@@ -308,6 +307,7 @@ func TestPagesNeverSetCookiesAndStayTheSameForEveryone(t *testing.T) {
 }
 
 func TestStateSurvivesARestart(t *testing.T) {
+	t.Parallel()
 	db := t.TempDir() + "/atoll.db"
 	keys := testConfig().Keys
 	opts := []atolltest.Option{atolltest.WithDB(db), atolltest.WithConfig(func(c *config.Config) { c.Keys = keys })}
@@ -326,6 +326,7 @@ func TestStateSurvivesARestart(t *testing.T) {
 }
 
 func TestDashboardShowsLiveFigures(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	c := sessionCookie(site.Post(t, "/actions/sign-in", url.Values{"name": {"Ada"}}))
 	site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"3"}}, "Cookie", store.SessionCookie+"="+c.Value)

@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -80,6 +82,7 @@ const bringInEveryIsland = `(() => {
 // debugger evaluates is not subject to the page's Content Security Policy,
 // so the site's CSP stays exactly as served and nothing is bypassed.
 func TestBrowserAccessibility(t *testing.T) {
+	t.Parallel()
 	axeSource, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("axe-core is not installed (run `npm ci` or `make assets`): %v", err)

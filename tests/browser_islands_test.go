@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -130,6 +132,7 @@ func TestBrowserVisibleIslandLoadsWhenScrolledAndThenPolls(t *testing.T) {
 }
 
 func TestBrowserEventRefreshesAnIsland(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, msgs := browser(t)
 	openHome(t, ctx, site)
@@ -150,6 +153,7 @@ func TestBrowserEventRefreshesAnIsland(t *testing.T) {
 }
 
 func TestBrowserFaultsShowErrorStatesWithRetry(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/faults")); err != nil {

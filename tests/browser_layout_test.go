@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -6,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/emulation"
@@ -116,11 +119,17 @@ const layoutProblems = `((phone, headerMax) => {
     if (count > 1) out.push(describe(el) + ' ' + snippet(el) + ' wraps onto ' + count + ' lines');
   }
 
-  // A code block is a tab stop exactly when it scrolls.
+  // A code block shows all of its code (it wraps, hiding nothing behind
+  // a sideways scroll), and is a tab stop only when it does scroll.
   for (const pre of document.querySelectorAll('pre')) {
-    const scrolls = pre.scrollWidth > pre.clientWidth + 1;
-    if (pre.hasAttribute('tabindex') && !scrolls) out.push(describe(pre) + ' ' + snippet(pre) + ' is a tab stop but does not scroll');
-    if (!pre.hasAttribute('tabindex') && scrolls) out.push(describe(pre) + ' ' + snippet(pre) + ' scrolls but the keyboard cannot reach it');
+    const hidden = pre.scrollWidth - pre.clientWidth;
+    if (hidden > 1) out.push(describe(pre) + ' ' + snippet(pre) + ' hides ' + hidden + ' px of its code behind a sideways scroll');
+    if (pre.hasAttribute('tabindex') && hidden <= 1) out.push(describe(pre) + ' ' + snippet(pre) + ' is a tab stop but does not scroll');
+  }
+
+  // A figure (a fact's value) is one line.
+  for (const dd of document.querySelectorAll('.fact dd')) {
+    if (dd.getBoundingClientRect().height > parseFloat(getComputedStyle(dd).lineHeight) * 1.5) out.push(describe(dd) + ' ' + snippet(dd) + ' wraps');
   }
 
   // A code block stands out from the card it sits on.
@@ -184,57 +193,75 @@ type layoutIsland struct {
 // skeletons (before any island arrived: here, with scripts off), the
 // islands loaded, and every island in its error state (island requests
 // blocked). At each it checks that nothing scrolls sideways, no island's
-// text leaves its box, no text overlaps other text, labels and controls
-// stay on one line, code blocks stand out and are tab stops only when
-// they scroll, grids leave no card alone, the ticker's prices align, and
-// the header at phone width is at most 100 px tall. Then it checks that
-// each island's skeleton is the height of the island that replaces it.
+// text leaves its box, no text overlaps other text, labels, controls and
+// figures stay on one line, code blocks show all their code, stand out
+// from their card and are tab stops only when they scroll, grids leave
+// no card alone, the ticker's prices align, and the header at phone
+// width is at most 100 px tall. Then it checks that each island's
+// skeleton is the height of the island that replaces it.
 func TestBrowserLayout(t *testing.T) {
 	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	routes := siteRoutes(t, site)
 	pagesCovered(t, routes)
 	routes = append(routes, "/no-such-page") // the 404 page
-	ctx, _ := browser(t)
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	// skeletons[route][width] are the island boxes as served.
-	skeletons := map[string]map[int64][]layoutIsland{}
-	for _, state := range []string{"skeleton", "loaded", "error"} {
-		setLayoutState(t, ctx, site, state)
-		for _, route := range routes {
-			t.Run(state+" "+route, func(t *testing.T) {
-				setViewport(t, ctx, layoutWidths[0], "light")
-				if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+route)); err != nil {
+	// boxes[state][route][width] are the island boxes each state showed.
+	var mu sync.Mutex
+	boxes := map[string]map[string]map[int64][]layoutIsland{}
+	t.Run("states", func(t *testing.T) {
+		for _, state := range []string{"skeleton", "loaded", "error"} {
+			t.Run(state, func(t *testing.T) {
+				t.Parallel()
+				ctx, _ := browser(t)
+				if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 					t.Fatal(err)
 				}
-				if state != "skeleton" {
-					waitInPage(t, ctx, "every island on "+route, bringInEveryIsland)
-				}
-				if state == "error" {
-					waitInPage(t, ctx, "the error states", `document.querySelectorAll('[data-island]:not(.island--error)').length === 0`)
-				}
-				for _, width := range layoutWidths {
-					for _, scheme := range []string{"light", "dark"} {
-						setViewport(t, ctx, width, scheme)
-						for _, p := range eval[[]string](t, ctx, layoutProblems+fmt.Sprintf("(%v, %d)", width < 600, maxPhoneHeader)) {
-							t.Errorf("%s at %d px, %s: %s", route, width, scheme, p)
-						}
+				setLayoutState(t, ctx, site, state)
+				for _, route := range routes {
+					seen := layOut(t, ctx, site.URL+route, state)
+					mu.Lock()
+					if boxes[state] == nil {
+						boxes[state] = map[string]map[int64][]layoutIsland{}
 					}
-					if state == "skeleton" {
-						if skeletons[route] == nil {
-							skeletons[route] = map[int64][]layoutIsland{}
-						}
-						skeletons[route][width] = eval[[]layoutIsland](t, ctx, layoutIslandBoxes)
-					}
-					if state == "loaded" {
-						compareSkeletons(t, route, width, skeletons[route][width], eval[[]layoutIsland](t, ctx, layoutIslandBoxes))
-					}
+					boxes[state][route] = seen
+					mu.Unlock()
 				}
 			})
 		}
+	})
+	for _, route := range routes {
+		for _, width := range layoutWidths {
+			compareSkeletons(t, route, width, boxes["skeleton"][route][width], boxes["loaded"][route][width])
+		}
 	}
+}
+
+// layOut opens url in the given state and checks its layout at every
+// width in both colour schemes; it returns the island boxes it saw, by
+// width.
+func layOut(t *testing.T, ctx context.Context, url, state string) map[int64][]layoutIsland {
+	t.Helper()
+	setViewport(t, ctx, layoutWidths[0], "light")
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	if state != "skeleton" {
+		waitInPage(t, ctx, "every island on "+url, bringInEveryIsland)
+	}
+	if state == "error" {
+		waitInPage(t, ctx, "the error states on "+url, `document.querySelectorAll('[data-island]:not(.island--error)').length === 0`)
+	}
+	seen := map[int64][]layoutIsland{}
+	for _, width := range layoutWidths {
+		for _, scheme := range []string{"light", "dark"} {
+			setViewport(t, ctx, width, scheme)
+			for _, p := range eval[[]string](t, ctx, layoutProblems+fmt.Sprintf("(%v, %d)", width < 600, maxPhoneHeader)) {
+				t.Errorf("%s %s at %d px, %s: %s", state, url, width, scheme, p)
+			}
+		}
+		seen[width] = eval[[]layoutIsland](t, ctx, layoutIslandBoxes)
+	}
+	return seen
 }
 
 // setLayoutState makes the tab show islands as skeletons (scripts off, so

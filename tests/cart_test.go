@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -16,6 +18,7 @@ import (
 // cart island lists the visitor's lines with quantity, price and totals,
 // and a removal through the action shows in the next render.
 func TestCartPageListsAndRemoves(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	atolltest.ExpectPage(t, site.Get(t, "/cart"), site.Config.PageMaxAge)
 	if r := site.Island(t, "cart"); !strings.Contains(r.Body, "Your cart is empty") || strings.Count(r.Body, "<a ") != 1 {
@@ -66,6 +69,7 @@ func TestCartPageListsAndRemoves(t *testing.T) {
 // click on Remove takes the line out and the header's count follows,
 // without a page load.
 func TestBrowserCartRemove(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	addToCart(t, ctx, site, "reef-mug", "2", "2")
