@@ -108,8 +108,8 @@ type Server struct {
 	built     time.Time
 	metrics   *metrics
 	draining  atomic.Bool
-	// devPage, in a dev build, adds the reload script to each page.
-	devPage func([]byte) []byte
+	// devPage, in a dev build, adds the dev script to each page.
+	devPage func(c *fiber.Ctx, body []byte) []byte
 	// files hold pages/, layouts/ and public/.
 	files fs.FS
 	// refused logs and counts requests refused before routing.
@@ -192,6 +192,7 @@ func New(o Options) (*Server, error) {
 		Observe:  s.metrics.observeIsland,
 		Islands:  s.islandSet,
 		Events:   announced(s.actionSet, o.Site.Events),
+		Root:     devRoot(o.Config),
 	})
 	if err != nil {
 		return nil, err
@@ -298,6 +299,15 @@ func (s *Server) routes() {
 		devExtras(s)
 	}
 	s.app.All("/*", s.page)
+}
+
+// devRoot is where dev mode reads island template files: the site's
+// root; empty (the embedded copies) outside dev mode.
+func devRoot(c config.Config) string {
+	if !c.Dev {
+		return ""
+	}
+	return c.Root
 }
 
 // devExtras is set only in a program built with the atolldev tag (make

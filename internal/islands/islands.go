@@ -57,6 +57,10 @@ type Options struct {
 	// Islands are the islands to serve. Required: the server passes the
 	// site's set, or island.Default for a site that carries none.
 	Islands *island.Set
+	// Root, in dev mode, is the site's root on disk: island template
+	// files under it are read from there, again after each edit, rather
+	// than from the copy embedded at build time. Empty in production.
+	Root string
 	// Events are the events some response or client code announces. A
 	// placement that refreshes on another event is an error, since
 	// nothing would ever refresh it; nil leaves events unchecked.
@@ -82,6 +86,8 @@ type registered struct {
 	// plan is the template's fast path, or why there is none; nil until
 	// the first render escaped the template.
 	plan atomic.Pointer[plan]
+	// disk, in dev mode, is the template file on disk; nil otherwise.
+	disk *diskTemplate
 }
 
 // Engine renders registered islands.
@@ -122,7 +128,8 @@ func New(opts Options) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		is := &registered{Island: fi, tmpl: t, src: src, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name}), name: name}
+		is := &registered{Island: fi, tmpl: t, src: src, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name}), name: name,
+			disk: onDisk(opts.Root, fi, src)}
 		if is.timeout == 0 {
 			is.timeout = opts.Timeout
 		}
@@ -301,7 +308,15 @@ func (is *registered) render(s *Spec, req *island.Request, open string) (body []
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, is.size.Load()+64))
 	buf.WriteString(open)
-	if p := is.plan.Load(); p != nil && p.fits(data) {
+	if is.disk != nil { // dev mode: the file as it is now, and no plan made from an older one
+		t, err := is.disk.template()
+		if err != nil {
+			return nil, err
+		}
+		if err := t.Execute(buf, data); err != nil {
+			return nil, is.src.place(err)
+		}
+	} else if p := is.plan.Load(); p != nil && p.fits(data) {
 		p.execute(buf, data)
 	} else if err := is.tmpl.Execute(buf, data); err != nil {
 		return nil, is.src.place(err)
