@@ -32,7 +32,7 @@ const startWait = 30 * time.Second
 // (cmd/server/default.pgo is for production speed) and DWARF debug
 // information (stack traces keep their files and lines without it), both
 // of which only make the compile and the link longer.
-var buildFlags = []string{"-pgo=off", "-ldflags=-w", "-tags", "atolldev"}
+var buildFlags = []string{"-pgo=off", "-ldflags=-w", "-buildvcs=false", "-tags", "atolldev"}
 
 // process is a running server.
 type process struct {
