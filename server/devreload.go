@@ -117,7 +117,14 @@ func init() {
 				c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 				c.Set(devErrorHeader, "1")
 				p := devtab.Locate(s.cfg.Root, devtab.KindTemplate, "This page does not render", err.Error())
-				return c.Status(fiber.StatusInternalServerError).Send(inject(devErrorPage(p), v))
+				status := fiber.StatusInternalServerError
+				if c.Get(devProbeHeader) != "" {
+					// The dev script looking before it reloads: the header
+					// says what failed, and a 200 keeps the browser from
+					// logging a failed load in the console.
+					status = fiber.StatusOK
+				}
+				return c.Status(status).Send(inject(devErrorPage(p), v))
 			}
 			if err := s.handleError(c, err); err != nil {
 				return err
@@ -151,6 +158,7 @@ func init() {
 const (
 	devVersionHeader = "X-Atoll-Dev-Version"
 	devErrorHeader   = "X-Atoll-Dev-Error"
+	devProbeHeader   = "X-Atoll-Dev-Probe"
 )
 
 // devText sends a dev file, never cached.

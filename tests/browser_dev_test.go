@@ -52,6 +52,14 @@ import (
 func TestBrowserDevLoop(t *testing.T) {
 	root := devModuleCopy(t)
 	dev := startDevTool(t, root)
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		t.Logf("load average at the start: %s", strings.TrimSpace(string(b)))
+	}
+	defer func() {
+		if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+			t.Logf("load average at the end: %s", strings.TrimSpace(string(b)))
+		}
+	}()
 
 	serving := dev.out.waitFor(t, devServing, 5*time.Minute)
 	home := serving[1]
@@ -100,12 +108,13 @@ func TestBrowserDevLoop(t *testing.T) {
 	})()`)
 	var styleTimes []time.Duration
 	for n, spacing := range []string{"3px", "5px", "7px"} {
+		devRun(t, ctx, `delete window.devSeenAt`)
 		start := time.Now()
 		devEdit(t, root, "public/css/site.css", "", "\n.hero h1 { letter-spacing: "+spacing+"; }\n")
-		if !devPoll(ctx, `getComputedStyle(document.querySelector(".hero h1")).letterSpacing === "`+spacing+`"`, 10*time.Second) {
+		if !devPoll(ctx, devSeen(`getComputedStyle(document.querySelector(".hero h1")).letterSpacing === "`+spacing+`"`), 10*time.Second) {
 			t.Fatalf("stylesheet edit %d: the new rule never applied", n+1)
 		}
-		styleTimes = append(styleTimes, time.Since(start))
+		styleTimes = append(styleTimes, devSeenSince(t, ctx, start))
 	}
 	state := devRun(t, ctx, `JSON.stringify({
 		mark: !!window.devLoopMark,
@@ -175,7 +184,7 @@ func TestBrowserDevLoop(t *testing.T) {
 	start := time.Now()
 	devEdit(t, root, "pages/index.html", "", broken)
 	overlay := devWaitOverlay(t, ctx, "template", 10*time.Second)
-	t.Logf("template error → overlay: %s", time.Since(start))
+	t.Logf("template error → overlay: %s", devSeenSince(t, ctx, start))
 	if overlay.File != "pages/index.html" || overlay.Line == 0 || len(overlay.Frame) == 0 || !overlay.Mark || !strings.Contains(overlay.Message, "NoSuchField") {
 		t.Errorf("the template error overlay: %+v, want pages/index.html, its line and frame, the message, and no reload", overlay)
 	}
@@ -215,8 +224,8 @@ func TestBrowserDevLoop(t *testing.T) {
 	start = time.Now()
 	devEdit(t, root, "fragments/server_info.go", "", badGo)
 	overlay = devWaitOverlay(t, ctx, "build", 2*time.Minute)
-	failedAt := dev.out.waitFor(t, regexp.MustCompile(`build failed after`), 10*time.Second)
-	t.Logf("compile error → overlay: %s (%s)", time.Since(start), failedAt[0])
+	failedAt := dev.out.waitFor(t, regexp.MustCompile(`^(\S+) .*build failed after (\S+);`), 10*time.Second)
+	t.Logf("compile error → overlay: %s (the build failed after %s)", devSeenSince(t, ctx, start), failedAt[2])
 	if overlay.File != "fragments/server_info.go" || overlay.Line == 0 || overlay.Column == 0 || len(overlay.Frame) == 0 || !overlay.Mark {
 		t.Errorf("the compile error overlay: %+v, want fragments/server_info.go with line, column and frame, and no reload", overlay)
 	}
@@ -238,7 +247,7 @@ func TestBrowserDevLoop(t *testing.T) {
 	start = time.Now()
 	devEdit(t, root, "fragments/server_info.go", "", badStart)
 	overlay = devWaitOverlay(t, ctx, "startup", 2*time.Minute)
-	t.Logf("startup failure → overlay: %s", time.Since(start))
+	t.Logf("startup failure → overlay: %s", devSeenSince(t, ctx, start))
 	if overlay.File != "fragments/server_info.go" || overlay.Line == 0 || !strings.Contains(overlay.Message, "stops this server at startup") || !overlay.Mark {
 		t.Errorf("the startup failure overlay: %+v, want fragments/server_info.go, its line and the panic, and no reload", overlay)
 	}
@@ -309,8 +318,9 @@ type devOverlay struct {
 // returns what it shows, read from its shadow root.
 func devWaitOverlay(t *testing.T, ctx context.Context, kind string, limit time.Duration) devOverlay {
 	t.Helper()
-	if !devPoll(ctx, `(() => { const b = document.getElementById("atoll-dev-overlay")?.shadowRoot?.querySelector(".overlay");
-		return !!b && b.dataset.kind === "`+kind+`" && !b.hidden && getComputedStyle(b).position === "fixed"; })()`, limit) {
+	devRun(t, ctx, `delete window.devSeenAt`)
+	if !devPoll(ctx, devSeen(`(() => { const b = document.getElementById("atoll-dev-overlay")?.shadowRoot?.querySelector(".overlay");
+		return !!b && b.dataset.kind === "`+kind+`" && !b.hidden && getComputedStyle(b).position === "fixed"; })()`), limit) {
 		t.Fatalf("no %s overlay in the tab within %s; the tab: %s", kind, limit, devRun(t, ctx, `JSON.stringify({url: location.href, problem: window.atollDevProblem ?? null})`))
 	}
 	js := devRun(t, ctx, `JSON.stringify(Object.assign({}, window.atollDevProblem, {mark: !!window.devLoopMark}))`)
@@ -543,11 +553,29 @@ func devAfterEdit(t *testing.T, ctx context.Context, change func(), condition st
 	}
 	start := time.Now()
 	change()
-	if !devPoll(ctx, `!window.devLoopMark && (`+condition+`)`, limit) {
+	if !devPoll(ctx, devSeen(`!window.devLoopMark && (`+condition+`)`), limit) {
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({mark: !!window.devLoopMark, url: location.href, events: window.atollDevReload?.readyState})`))
 		t.Fatalf("not visible after %s: %s; the tab: %s", limit, condition, state)
 	}
-	return time.Since(start)
+	return devSeenSince(t, ctx, start)
+}
+
+// devSeen wraps a condition so that the tab notes the moment it first
+// holds, by its own clock: the time an edit takes to show is then not
+// stretched by the round trip of the poll that sees it.
+func devSeen(condition string) string {
+	return `((` + condition + `) ? (window.devSeenAt ??= Date.now(), true) : false)`
+}
+
+// devSeenSince is the time from start to the moment devSeen noted. The
+// tab and the test share the machine's clock.
+func devSeenSince(t *testing.T, ctx context.Context, start time.Time) time.Duration {
+	t.Helper()
+	at, err := strconv.ParseInt(devRun(t, ctx, `String(window.devSeenAt)`), 10, 64)
+	if err != nil {
+		t.Fatalf("the tab noted no moment: %v", err)
+	}
+	return time.UnixMilli(at).Sub(start)
 }
 
 // devSettled waits until the tab's islands have arrived and its dev event

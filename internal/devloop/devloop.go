@@ -60,7 +60,7 @@ const Binary = "bin/dev-server"
 
 // debounce gathers the events of one save (an editor truncates, writes,
 // renames) or of a checkout touching many files into one change.
-const debounce = 25 * time.Millisecond
+const debounce = 10 * time.Millisecond
 
 // Dev runs the dev loop.
 type Dev struct {

@@ -31,9 +31,12 @@ func TestClassify(t *testing.T) {
 		{"fragments/greeting.go", fsnotify.Chmod, changeNone},
 		{"fragments/.greeting.go.swp", fsnotify.Write, changeNone},
 		{"fragments/greeting.go~", fsnotify.Write, changeNone},
-		{"pages/index.html", fsnotify.Write, changeNone}, // the dev server reloads templates itself
-		{"public/css/site.css", fsnotify.Write, changeNone},
-		{"public/js/app.js", fsnotify.Write, changeNone},
+		{"pages/index.html", fsnotify.Write, changeReload}, // the dev server reads templates from disk: no build
+		{"fragments/cart.html", fsnotify.Write, changeReload},
+		{"layouts/main.html", fsnotify.Create, changeReload},
+		{"public/css/site.css", fsnotify.Write, changeStyle}, // swapped in place
+		{"public/css/site.css", fsnotify.Remove, changeReload},
+		{"public/js/app.js", fsnotify.Write, changeReload},
 	}
 	for _, tc := range cases {
 		ev := fsnotify.Event{Name: filepath.Join(root, filepath.FromSlash(tc.name)), Op: tc.op}
@@ -47,7 +50,7 @@ func TestServerEnv(t *testing.T) {
 	t.Parallel()
 	d := &Dev{root: "/site", Out: io.Discard, Env: []string{"PATH=/bin", "ATOLL_DEV=0", "ATOLL_ROOT=/elsewhere"}}
 	env := d.serverEnv()
-	for key, want := range map[string]string{"PATH": "/bin", "ATOLL_DEV": "1", "ATOLL_ROOT": "/site"} {
+	for key, want := range map[string]string{"PATH": "/bin", "ATOLL_DEV": "1", "ATOLL_ROOT": "/site", "ATOLL_LOG_LEVEL": "warn"} {
 		if got, _ := lookupEnv(env, key); got != want {
 			t.Errorf("%s = %q, want %q", key, got, want)
 		}
