@@ -2,11 +2,12 @@ package devloop
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"net/http"
 	"os"
+	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +42,10 @@ func (d *Dev) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveText(w, "text/css; charset=utf-8", devtab.Stylesheet)
 		return
 	}
+	if name, ok := strings.CutPrefix(r.URL.Path, d.base+"/_atoll/dev/style/"); ok {
+		d.serveStyle(w, name)
+		return
+	}
 	p := d.backend()
 	if p == nil {
 		d.noServer(w, r)
@@ -53,13 +58,26 @@ func (d *Dev) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.pageView(r, rec, time.Since(start))
 }
 
+// serveStyle sends a stylesheet under public/ as it is on disk now, for
+// the dev script to swap in place (the dev server serves the same; the
+// proxy answers without the round trip).
+func (d *Dev) serveStyle(w http.ResponseWriter, name string) {
+	name = path.Clean("/" + name)[1:]
+	b, err := os.ReadFile(filepath.Join(d.root, "public", filepath.FromSlash(name)))
+	if !strings.HasSuffix(name, ".css") || err != nil {
+		http.NotFound(w, nil)
+		return
+	}
+	serveText(w, "text/css; charset=utf-8", string(b))
+}
+
 // proxyError answers a request the server p could not take. A server
 // that was just replaced refuses new connections while it stops; a GET
 // or HEAD, which has no body to resend, goes to the current server
 // instead. Nothing else should fail, so anything else is a 502.
 func (d *Dev) proxyError(p *process) func(http.ResponseWriter, *http.Request, error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
-		if errors.Is(r.Context().Err(), err) || r.Context().Err() != nil {
+		if r.Context().Err() != nil {
 			return // the browser went
 		}
 		if cur := d.backend(); cur != nil && cur != p && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
