@@ -82,7 +82,8 @@ func TestBrowserDevLoop(t *testing.T) {
 		t.Fatalf("the event stream does not open with a retry and a hello: %q", stream.all())
 	}
 
-	ctx, msgs := browser(t)
+	// Go rebuilds take seconds each, more on a busy machine.
+	ctx, msgs := browserFor(t, 10*time.Minute)
 	// Each document the tab loads counts itself, so that the page view
 	// lines can be checked against the tab's own count.
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
@@ -411,11 +412,18 @@ type devTool struct {
 // end whatever is left.
 func startDevTool(t *testing.T, root string) *devTool {
 	t.Helper()
+	return startDevToolFrom(t, root, root)
+}
+
+// startDevToolFrom builds cmd/atoll from the module in src and starts
+// atoll dev in the site root.
+func startDevToolFrom(t *testing.T, src, root string) *devTool {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tool := filepath.Join(t.TempDir(), "atoll")
 	build := exec.CommandContext(ctx, "go", "build", "-o", tool, "./cmd/atoll")
-	build.Dir = root
+	build.Dir = src
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build cmd/atoll: %v\n%s", err, out)
 	}

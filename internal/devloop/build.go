@@ -58,7 +58,7 @@ func (d *Dev) rebuild(ctx context.Context, why string) {
 		d.say(styleNote, "%s changed: building", why)
 	}
 	next := Binary + ".next"
-	build := exec.CommandContext(ctx, "go", append(append([]string{"build"}, buildFlags...), "-o", next, d.Pkg)...)
+	build := exec.CommandContext(ctx, "go", append(append([]string{"build"}, buildFlags...), "-debug-trace="+traceFile, "-o", next, d.Pkg)...)
 	build.Dir, build.Env = d.root, d.Env
 	out, err := build.CombinedOutput()
 	if ctx.Err() != nil {
@@ -102,8 +102,12 @@ func (d *Dev) rebuild(ctx context.Context, why string) {
 	if old != nil {
 		go d.stop(old)
 	}
-	d.say(styleOK, "serving http://%s%s/ (pid %d; built in %s, ready in %s; %s in all)",
-		d.host(), d.base, p.cmd.Process.Pid, round(built), round(ready), round(time.Since(start)))
+	steps := "built in " + round(built).String()
+	if link, ok := linkTime(filepath.Join(d.root, traceFile)); ok {
+		steps += fmt.Sprintf(" (compile %s, link %s)", round(built-link), round(link))
+	}
+	d.say(styleOK, "serving http://%s%s/ (pid %d; %s, ready in %s; %s in all)",
+		d.host(), d.base, p.cmd.Process.Pid, steps, round(ready), round(time.Since(start)))
 	go d.watchExit(p)
 }
 

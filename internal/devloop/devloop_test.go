@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -97,5 +98,23 @@ func TestRunRefusesADirectoryWithoutAModule(t *testing.T) {
 	err := d.Run(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "is not a module's root") {
 		t.Fatalf("Run = %v, want it refused", err)
+	}
+}
+
+func TestLinkTime(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "trace.json")
+	trace := `[{"name":"Executing action (build example.com/x)","ph":"B","ts":1000,"tid":1},
+{"name":"Executing action (build example.com/x)","ph":"E","ts":2000,"tid":1},
+{"name":"Executing action (link example.com/x)","ph":"B","ts":2000.5,"tid":1},
+{"name":"Executing action (link example.com/x)","ph":"E","ts":1502000.5,"tid":1}]`
+	if err := os.WriteFile(file, []byte(trace), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if link, ok := linkTime(file); !ok || link != 1500*time.Millisecond {
+		t.Errorf("linkTime = %s, %v; want 1.5s", link, ok)
+	}
+	if _, ok := linkTime(filepath.Join(t.TempDir(), "none.json")); ok {
+		t.Error("linkTime found a link in a file that does not exist")
 	}
 }
