@@ -58,6 +58,10 @@ func (d *Dev) rebuild(ctx context.Context, why string) {
 		d.say(styleNote, "%s changed: building", why)
 	}
 	next := Binary + ".next"
+	if err := os.MkdirAll(filepath.Join(d.root, filepath.Dir(Binary)), 0o755); err != nil {
+		d.say(styleError, "%v", err)
+		return
+	}
 	build := exec.CommandContext(ctx, "go", append(append([]string{"build"}, buildFlags...), "-debug-trace="+traceFile, "-o", next, d.Pkg)...)
 	build.Dir, build.Env = d.root, d.Env
 	out, err := build.CombinedOutput()
