@@ -90,9 +90,11 @@ func (d *Dev) proxyError(p *process) func(http.ResponseWriter, *http.Request, er
 	}
 }
 
-// noServer answers while no server runs (the first build failed, or the
-// server stopped): a page that loads the dev script, so the tab shows
-// the error and reloads once a server is up.
+// noServer answers while no server runs (the first build is under way or
+// failed, or the server stopped): a page that loads the dev script, so the
+// tab shows the error and reloads once a server is up. It carries the
+// current version: the tab waits for the next change rather than
+// reloading into this page again.
 func (d *Dev) noServer(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
@@ -107,7 +109,7 @@ func (d *Dev) noServer(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>atoll dev: no server</title>`+
 		`<script src="%s" data-events="%s" data-base="%s" data-version="%s" defer></script></head>`+
 		`<body><p>atoll dev: no server is running yet. This page reloads once one is.</p></body></html>`,
-		html.EscapeString(d.base+"/_atoll/dev.js"), html.EscapeString(d.base+"/_atoll/dev/events"), html.EscapeString(d.base), "none")
+		html.EscapeString(d.base+"/_atoll/dev.js"), html.EscapeString(d.base+"/_atoll/dev/events"), html.EscapeString(d.base), html.EscapeString(d.hub.current()))
 }
 
 // pageView writes one line for a page view: a GET answered with HTML
