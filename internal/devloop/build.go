@@ -158,13 +158,20 @@ func (d *Dev) start(ctx context.Context) (*process, error) {
 		case <-t.C:
 		}
 	}
-	target := &url.URL{Scheme: "http", Host: addr}
 	p.tr = &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	p.proxy = &httputil.ReverseProxy{
+	p.proxy = newProxy(d, p, &url.URL{Scheme: "http", Host: addr})
+	return p, nil
+}
+
+// newProxy is the reverse proxy to the server p at target, with a
+// transport of its own (p.tr): once p is replaced, no request of the new
+// server's can pick up one of p's connections as p closes them.
+func newProxy(d *Dev, p *process, target *url.URL) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
 			r.Out.Host = r.In.Host // the site sees the address the browser used
@@ -174,7 +181,6 @@ func (d *Dev) start(ctx context.Context) (*process, error) {
 		FlushInterval: -1, // island batches are streams: each message goes on at once
 		ErrorHandler:  d.proxyError(p),
 	}
-	return p, nil
 }
 
 // swap makes p the server the proxy sends requests to, and returns the
