@@ -200,6 +200,21 @@ func TestBrowserDevLoop(t *testing.T) {
 	t.Logf("template fixed → overlay gone, page shown: %s", took)
 	devSettled(t, ctx)
 
+	// An island's template file that does not parse: the page placing
+	// the island shows that file's error over the tab.
+	devRun(t, ctx, `window.devLoopMark = true`)
+	start = time.Now()
+	devEdit(t, root, "fragments/user_greeting.html", "{{.Name}}", "{{.Name")
+	overlay = devWaitOverlay(t, ctx, "template", 10*time.Second)
+	t.Logf("island template error → overlay: %s", devSeenSince(t, ctx, start))
+	if overlay.File != "fragments/user_greeting.html" || overlay.Line == 0 || !overlay.Mark {
+		t.Errorf("the island template error overlay: %+v, want fragments/user_greeting.html and its line, and no reload", overlay)
+	}
+	took = devAfterEdit(t, ctx, func() { devEdit(t, root, "fragments/user_greeting.html", "{{.Name", "{{.Name}}") },
+		`!document.getElementById("atoll-dev-overlay") && !!document.querySelector('.island[data-island="user-greeting"]:not([aria-busy]) [data-field="name"]')`, 10*time.Second)
+	t.Logf("island template fixed → overlay gone, page shown: %s", took)
+	devSettled(t, ctx)
+
 	// (4) A Go edit: built beside the running server, switched once
 	// ready; a client asking all the while never sees a failure.
 	hammer := devHammer(home)

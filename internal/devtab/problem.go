@@ -90,8 +90,11 @@ func ParseBuild(root, output string) Problem {
 var place = regexp.MustCompile(`([\w./@+-]*[\w-]\.(?:go|html|css|js|tmpl|sql)):(\d+)(?::(\d+))?`)
 
 // Locate makes a Problem of a message that names a file and line of the
-// site, such as a template error or a server's startup failure: the first
-// place in message that is a file under root.
+// site, such as a template error or a server's startup failure. A
+// template error wraps the error of what it called, so its last place
+// under root is the cause ("pages/index.html:8: … island "greeting":
+// fragments/greeting.html:2: …"); a stack trace lists the innermost call
+// first, so for other kinds the first place under root is.
 func Locate(root, kind, title, message string) Problem {
 	p := Problem{Kind: kind, Title: title, Message: strings.TrimSpace(message)}
 	for _, m := range place.FindAllStringSubmatch(message, -1) {
@@ -102,7 +105,9 @@ func Locate(root, kind, title, message string) Problem {
 		p.File = file
 		p.Line, _ = strconv.Atoi(m[2])
 		p.Column, _ = strconv.Atoi(m[3])
-		break
+		if kind != KindTemplate {
+			break
+		}
 	}
 	p.Frame = frame(root, p.File, p.Line)
 	return p

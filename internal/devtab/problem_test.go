@@ -11,8 +11,9 @@ func site(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
 	files := map[string]string{
-		"fragments/clock.go": "package fragments\n\nfunc a() {}\n\nfunc broken() { return 1 }\n\nfunc b() {}\n",
-		"pages/about.html":   "<h1>About</h1>\n<p>{{ .NoSuchField.Deeper }}</p>\n",
+		"fragments/clock.go":      "package fragments\n\nfunc a() {}\n\nfunc broken() { return 1 }\n\nfunc b() {}\n",
+		"pages/about.html":        "<h1>About</h1>\n<p>{{ .NoSuchField.Deeper }}</p>\n",
+		"fragments/greeting.html": "<p>\n{{ .Name </p>\n",
 	}
 	for name, body := range files {
 		p := filepath.Join(root, filepath.FromSlash(name))
@@ -61,11 +62,16 @@ func TestLocate(t *testing.T) {
 		{"a panic's stack trace names the file by its absolute path",
 			"panic: boom\n\ngoroutine 1 [running]:\nruntime/debug.Stack()\n\t/usr/lib/go/src/runtime/debug/stack.go:26 +0x5e\nexample.com/site/fragments.init.0()\n\t" +
 				filepath.Join(root, "fragments/clock.go") + ":3 +0x25\n", "fragments/clock.go", 3, 0},
+		{"a template error names the template it called last", `pages/about.html:2: error calling island: island "greeting": fragments/greeting.html:2: unclosed action`, "fragments/greeting.html", 2, 0},
 		{"a file that is not the site's is passed over", "elsewhere/x.go:3: nope, then pages/about.html:1: here", "pages/about.html", 1, 0},
 		{"no place at all", "listen tcp: address in use", "", 0, 0},
 	}
 	for _, tc := range cases {
-		p := Locate(root, KindStartup, "t", tc.message)
+		kind := KindStartup
+		if strings.HasPrefix(tc.name, "a template") {
+			kind = KindTemplate
+		}
+		p := Locate(root, kind, "t", tc.message)
 		if p.File != tc.file || p.Line != tc.line || p.Column != tc.column {
 			t.Errorf("%s: Locate = %s:%d:%d, want %s:%d:%d", tc.name, p.File, p.Line, p.Column, tc.file, tc.line, tc.column)
 		}
