@@ -155,12 +155,16 @@ http {
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-Host $host;
             proxy_set_header X-Forwarded-Proto $scheme;
-            # A refused or reset connection, or a replica that answers 502
-            # or 503 while it stops, sends the request to the next replica;
-            # POSTs too, as long as no byte of them reached a replica. A
-            # POST that reached one that then died (kill -9, a crash) is
-            # not retried, as it may have been applied: its client gets 502.
-            proxy_next_upstream error timeout http_502 http_503;
+            # A refused or reset connection, or a 502, sends the request to
+            # the next replica; POSTs too, as long as no byte of them
+            # reached a replica. A POST that reached one that then died
+            # (kill -9, a crash) is not retried, as it may have been
+            # applied: its client gets 502. A 503 is never retried: Atoll
+            # answers it only on purpose (the shared store is down, or
+            # renders are saturated), with Retry-After, and the same from
+            # every replica; retrying would mark them all down and turn the
+            # answer into nginx's 502.
+            proxy_next_upstream error timeout http_502;
             proxy_next_upstream_tries 3;
             proxy_connect_timeout 2s;
             # Responses are buffered; the batch stream of islands says
