@@ -87,7 +87,7 @@ func TestBrowserDevLoop(t *testing.T) {
 	// Each document the tab loads counts itself, so that the page view
 	// lines can be checked against the tab's own count.
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-		Source: `sessionStorage.devLoopViews = String(Number(sessionStorage.devLoopViews || 0) + 1)`,
+		Source: devNewDocument,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +148,7 @@ func TestBrowserDevLoop(t *testing.T) {
 		if n > 0 {
 			old = fmt.Sprintf("<h1>Server Islands, edit %d</h1>", n)
 		}
+		devWant(t, ctx, ".hero h1", heading)
 		pageTimes = append(pageTimes, devAfterEdit(t, ctx, func() {
 			devEdit(t, root, "pages/index.html", old, "<h1>"+heading+"</h1>")
 		}, `document.querySelector(".hero h1")?.textContent === "`+heading+`"`, 10*time.Second))
@@ -158,6 +159,7 @@ func TestBrowserDevLoop(t *testing.T) {
 		if n > 0 {
 			oldGreet = fmt.Sprintf("Hello %d,", n)
 		}
+		devWant(t, ctx, `.island[data-island="user-greeting"] .greeting`, greet)
 		islandTimes = append(islandTimes, devAfterEdit(t, ctx, func() {
 			devEdit(t, root, "fragments/user_greeting.html", oldGreet, greet)
 		}, `document.querySelector('.island[data-island="user-greeting"]:not([aria-busy]) .greeting')?.textContent.startsWith("`+greet+`")`, 10*time.Second))
@@ -218,6 +220,7 @@ func TestBrowserDevLoop(t *testing.T) {
 	// (4) A Go edit: built beside the running server, switched once
 	// ready; a client asking all the while never sees a failure.
 	hammer := devHammer(home)
+	devWant(t, ctx, `.island[data-island="server-info"] dt`, "Server Clock")
 	took = devAfterEdit(t, ctx, func() {
 		devEdit(t, root, "fragments/server_info.go", `<dt>Server Time</dt><dd data-field="time">`, `<dt>Server Clock</dt><dd data-field="time">`)
 	}, `document.querySelector('[data-field="time"]')?.previousElementSibling?.textContent === "Server Clock"`, 2*time.Minute)
@@ -580,7 +583,39 @@ func devAfterEdit(t *testing.T, ctx context.Context, change func(), condition st
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({mark: !!window.devLoopMark, url: location.href, events: window.atollDevReload?.readyState})`))
 		t.Fatalf("not visible after %s: %s; the tab: %s", limit, condition, state)
 	}
+	if seen := devRun(t, ctx, `sessionStorage.devLoopSeen || ""`); seen != "" {
+		devRun(t, ctx, `sessionStorage.removeItem("devLoopWant"), sessionStorage.removeItem("devLoopSeen")`)
+		at, _ := strconv.ParseInt(seen, 10, 64)
+		return time.UnixMilli(at).Sub(start)
+	}
 	return devSeenSince(t, ctx, start)
+}
+
+// devNewDocument runs in every document the tab loads, before the page's
+// own scripts: it counts the documents, and when the test has said what
+// it waits for (devWant), notes the moment the parser or a swap puts it
+// in the page, by the tab's clock. A reload then costs the test nothing:
+// the poll that sees the change after the reload need not be quick.
+const devNewDocument = `(() => {
+	sessionStorage.devLoopViews = String(Number(sessionStorage.devLoopViews || 0) + 1);
+	const want = sessionStorage.devLoopWant ? JSON.parse(sessionStorage.devLoopWant) : null;
+	if (!want || sessionStorage.devLoopSeen) return;
+	const observer = new MutationObserver(() => {
+		const el = document.querySelector(want.sel);
+		if (el && el.textContent.trim().startsWith(want.prefix)) {
+			sessionStorage.devLoopSeen = String(Date.now());
+			observer.disconnect();
+		}
+	});
+	observer.observe(document, { subtree: true, childList: true, characterData: true });
+})()`
+
+// devWant tells devNewDocument what the next reload should show: an
+// element matching sel whose text starts with prefix.
+func devWant(t *testing.T, ctx context.Context, sel, prefix string) {
+	t.Helper()
+	want, _ := json.Marshal(map[string]string{"sel": sel, "prefix": prefix})
+	devRun(t, ctx, `sessionStorage.removeItem("devLoopSeen"), sessionStorage.devLoopWant = `+strconv.Quote(string(want)))
 }
 
 // devSeen wraps a condition so that the tab notes the moment it first
