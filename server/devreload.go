@@ -111,7 +111,7 @@ func init() {
 				return nil
 			}
 			var fe *fiber.Error
-			if !errors.As(err, &fe) || fe.Code >= 500 {
+			if !errors.As(err, &fe) { // a page that does not render; statuses (404, 405) go to the error handler
 				c.Locals(localError, err)
 				httpcache.NoStore(c)
 				c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
