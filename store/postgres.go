@@ -25,6 +25,7 @@ var postgresMigrations = []Migration{
 		expires_at BIGINT NOT NULL
 	);
 	CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires_at);`},
+	{Owner: "atoll", SQL: answersTable("BIGINT", "BYTEA")},
 }
 
 // Postgres is the Store for several replicas: PostgreSQL through pgx's

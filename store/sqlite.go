@@ -28,6 +28,7 @@ var engineMigrations = []Migration{
 	);
 	CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires_at);
 	DROP TABLE IF EXISTS schema_version;`},
+	{Owner: "atoll", SQL: answersTable("INTEGER", "BLOB")},
 }
 
 // SQLite is the embedded Store: one file, WAL mode, foreign keys on, a
@@ -55,7 +56,7 @@ func OpenSQLite(path string, now func() time.Time, site ...Migration) (*SQLite, 
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	s := &SQLite{sqlStore{db: db, now: now}}
+	s := &SQLite{sqlStore{db: db, now: now, writer: make(chan struct{}, 1)}}
 	if err := migrate(db, nil, append(append([]Migration{}, engineMigrations...), site...)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
