@@ -88,22 +88,26 @@ func TestClusterActionsApplyOnce(t *testing.T) {
 		}
 		l.waitAcked(t, 20)
 	}
-	killed := l.tally(cartKilled)
+	closed := 0 // requests nginx had under way on a replica as it died
+	for _, line := range strings.Split(c.Nginx.ErrorLog(), "\n") {
+		if strings.Contains(line, "prematurely closed") || strings.Contains(line, "reset by peer") {
+			closed++
+		}
+	}
 
 	// PostgreSQL frozen until every worker has had two actions answered
 	// while it was.
-	l.phase.Store(cartFrozen)
+	l.enter(t, cartFrozen)
 	thaw = freezePostgres(t, st.DB())
 	frozenAt := time.Now()
 	l.waitAnswered(t, cartFrozen, 2)
 	thaw()
 	frozenFor := time.Since(frozenAt)
-	l.phase.Store(cartRecovered)
+	l.enter(t, cartRecovered)
 	l.waitAcked(t, 40)
-	frozen := l.tally(cartFrozen)
 
 	// A rolling restart that rotates the key from A to B.
-	l.phase.Store(cartRolling)
+	l.enter(t, cartRolling)
 	for _, keys := range []string{keyA + "," + keyB, keyB + "," + keyA, keyB} {
 		for _, r := range c.Replicas {
 			if err := r.Restart(keys); err != nil {
@@ -113,9 +117,9 @@ func TestClusterActionsApplyOnce(t *testing.T) {
 		}
 	}
 	l.stop()
-	rolling := l.tally(cartRolling)
+	killed, frozen, rolling := l.tally(cartKilled), l.tally(cartFrozen), l.tally(cartRolling)
 
-	t.Logf("kill -9, 10 rounds: %s", killed)
+	t.Logf("kill -9, 10 rounds: %s; nginx saw %d connections closed or reset under a request", killed, closed)
 	t.Logf("PostgreSQL frozen %s: %s; slowest answer %s (deadline %s)", frozenFor.Round(100*time.Millisecond), frozen, frozen.slowest.Round(time.Millisecond), clusterActionTimeout)
 	t.Logf("after PostgreSQL thawed: %s", l.tally(cartRecovered))
 	t.Logf("rolling restart with key rotation, 6 restarts: %s", rolling)
@@ -170,6 +174,8 @@ type cartLoad struct {
 	// answered counts, by phase and worker, the requests that got an
 	// answer.
 	answered [cartPhases][]atomic.Int64
+	// inFlight counts the requests under way by the phase they began in.
+	inFlight [cartPhases]atomic.Int64
 
 	mu       sync.Mutex
 	sessions []*cartSession
@@ -191,11 +197,14 @@ type cartAdd struct {
 
 type cartTally struct {
 	sent, failed int64
-	slowest      time.Duration
+	// replayed answers are ones a replica recorded for an earlier
+	// attempt: through nginx, mostly one the killed replica committed.
+	replayed int64
+	slowest  time.Duration
 }
 
 func (t cartTally) String() string {
-	return fmt.Sprintf("%d action requests, %d failed", t.sent, t.failed)
+	return fmt.Sprintf("%d action requests, %d failed, %d answered with a replay", t.sent, t.failed, t.replayed)
 }
 
 const maxAttempts = 30
@@ -265,10 +274,11 @@ func newKey(prefix string) string {
 // began in; one that got no answer, or a status of 400 or more, failed.
 func (l *cartLoad) send(w int, path, cookie, key string, form url.Values) (a answer, ok bool) {
 	for range maxAttempts {
-		phase := l.phase.Load()
+		phase := l.begin()
 		began := time.Now()
 		a = sendKeyed(l.client, l.front+path, cookie, key, form)
 		took := time.Since(began)
+		l.inFlight[phase].Add(-1)
 		if a.err == nil {
 			l.answered[phase][w].Add(1)
 		}
@@ -277,6 +287,9 @@ func (l *cartLoad) send(w int, path, cookie, key string, form url.Values) (a ans
 		t := &l.tallies[phase]
 		t.sent++
 		t.slowest = max(t.slowest, took)
+		if a.err == nil && a.header.Get("Idempotent-Replayed") == "true" {
+			t.replayed++
+		}
 		if failed {
 			t.failed++
 			if len(l.failures) < 30 {
@@ -319,6 +332,27 @@ func sendKeyed(c *http.Client, u, cookie, key string, form url.Values) answer {
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	return answer{status: res.StatusCode, header: res.Header, body: string(b), err: err}
+}
+
+// begin counts a request under way in the current phase and returns the
+// phase.
+func (l *cartLoad) begin() int32 {
+	for {
+		phase := l.phase.Load()
+		l.inFlight[phase].Add(1)
+		if l.phase.Load() == phase {
+			return phase
+		}
+		l.inFlight[phase].Add(-1) // the phase changed meanwhile: count it in the new one
+	}
+}
+
+// enter starts a new phase once every request of the one before has
+// ended, so that each request is counted in the phase it ran in.
+func (l *cartLoad) enter(t *testing.T, phase int32) {
+	t.Helper()
+	before := l.phase.Swap(phase)
+	eventually(t, 15*time.Second, "the requests under way to end", func() bool { return l.inFlight[before].Load() == 0 })
 }
 
 // waitAcked waits until n more adds have been acknowledged.
