@@ -99,6 +99,7 @@ func TestClusterActionsApplyOnce(t *testing.T) {
 	// while it was.
 	l.enter(t, cartFreezing)
 	thaw = freezePostgres(t, st.DB())
+	t.Cleanup(thaw) // first of the cleanups, should the test end while it is frozen
 	frozenAt := time.Now()
 	l.enter(t, cartFrozen) // what began before the freeze has ended
 	l.waitAnswered(t, cartFrozen, 2)
