@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // Querier is what *sql.DB and *sql.Tx have in common: the statements a
@@ -56,11 +57,18 @@ func (s *sqlStore) Tx(ctx context.Context, fn func(ctx context.Context) error) e
 		return fn(ctx)
 	}
 	if s.writer != nil {
+		// At most as long as SQLite's own busy timeout: a Tx begun with a
+		// context that never ends, while this goroutine's caller holds
+		// the lock, fails as it would have in SQLite rather than hang.
+		wait := time.NewTimer(busyTimeout)
+		defer wait.Stop()
 		select {
 		case s.writer <- struct{}{}:
 			defer func() { <-s.writer }()
 		case <-ctx.Done():
 			return fmt.Errorf("store: begin: %w", context.Cause(ctx))
+		case <-wait.C:
+			return fmt.Errorf("store: begin: no write lock within %s", busyTimeout)
 		}
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
