@@ -174,9 +174,12 @@ const (
 // OutcomeReplayed is the request log's outcome of a replayed answer.
 const OutcomeReplayed islands.Outcome = "replayed"
 
-// failure turns an action that did not commit into its answer. Its
-// deadline passing is a 504 the visitor may retry; the keys' refusals are
-// 422 and 409; anything else goes to the server's error handler as it is.
+// failure turns an action that did not commit into its answer. The keys'
+// refusals are 422 and 409. Its deadline passing is an error that wraps
+// context.DeadlineExceeded, which the server's error handler answers
+// with 504 (or 503 when the store could not be reached), with
+// Retry-After: the visitor may send it again. Anything else goes to the
+// error handler as it is.
 func (e *Engine) failure(c *fiber.Ctx, a *entry, err error, ctx, parent context.Context) error {
 	var prob *Problem
 	switch {
@@ -185,8 +188,10 @@ func (e *Engine) failure(c *fiber.Ctx, a *entry, err error, ctx, parent context.
 	case ctx.Err() != nil && parent.Err() == nil:
 		c.Set(fiber.HeaderRetryAfter, "1")
 		c.Locals(islands.LocalOutcome, islands.OutcomeTimeout)
-		return &timeout{Problem: Refuse(fiber.StatusGatewayTimeout, "The server took too long to answer. Please try again."),
-			cause: fmt.Errorf("action %q: no answer within its %s deadline: %w", a.Name, a.timeout, err)}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			err = errors.Join(context.DeadlineExceeded, err)
+		}
+		return fmt.Errorf("action %q: no answer within its %s deadline: %w", a.Name, a.timeout, err)
 	case errors.Is(err, store.ErrKeyReused):
 		return Refuse(fiber.StatusUnprocessableEntity, "This Idempotency-Key was sent before with a different request.")
 	case errors.Is(err, store.ErrKeyBusy):
@@ -195,15 +200,6 @@ func (e *Engine) failure(c *fiber.Ctx, a *entry, err error, ctx, parent context.
 	}
 	return fmt.Errorf("action %q: %w", a.Name, err)
 }
-
-// timeout is a Problem that keeps its cause for the log.
-type timeout struct {
-	*Problem
-	cause error
-}
-
-func (t *timeout) Error() string   { return t.cause.Error() }
-func (t *timeout) Unwrap() []error { return []error{t.Problem, t.cause} }
 
 // idempotencyKey returns the key the header holds, "" for none; ok is
 // false for one that is malformed. The key may come as a structured

@@ -51,8 +51,8 @@ var backends = []backend{
 }
 
 // site is an engine on a real store behind a fiber app whose error
-// handler answers a Problem with its status and message, as the server's
-// does, and anything else with 500.
+// handler answers as the server's does: a Problem with its status and
+// message, a deadline with 504, anything else with 500.
 type site struct {
 	app   *fiber.App
 	store store.Store
@@ -103,8 +103,11 @@ func newSite(t *testing.T, st store.Store, timeout time.Duration, extra ...actio
 	}
 	s.app = fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
 		var p *action.Problem
-		if errors.As(err, &p) {
+		switch {
+		case errors.As(err, &p):
 			return c.Status(p.Status).SendString(p.Message)
+		case errors.Is(err, context.DeadlineExceeded):
+			return c.Status(http.StatusGatewayTimeout).SendString("too late")
 		}
 		return c.Status(http.StatusInternalServerError).SendString("internal")
 	}})

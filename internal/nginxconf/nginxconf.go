@@ -193,7 +193,7 @@ http {
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-Host $host;
             proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream error timeout http_502;
             proxy_next_upstream_tries 3;
             proxy_connect_timeout 2s;
             proxy_cache off;
@@ -205,10 +205,10 @@ http {
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-Host $host;
             proxy_set_header X-Forwarded-Proto $scheme;
-            # Not http_503 or http_504: a replica that answered them
-            # within the action's deadline (its store is out or hung) has
-            # answered; trying the next would only make the visitor wait
-            # longer for the same answer.
+            # Not http_503 or http_504, as above: a replica that answered
+            # them within the action's deadline (its store is out or hung)
+            # has answered; trying the next would only make the visitor
+            # wait longer for the same answer.
             proxy_next_upstream error timeout http_502 non_idempotent;
             proxy_next_upstream_tries 3;
             proxy_connect_timeout 2s;
