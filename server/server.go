@@ -209,7 +209,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.actions, err = action.NewEngine(action.Options{Store: o.Store, Services: services, Now: o.Now, Base: o.Config.BasePath, Actions: s.actionSet}); err != nil {
+	if s.actions, err = action.NewEngine(action.Options{Store: o.Store, Services: services, Now: o.Now, Base: o.Config.BasePath, Actions: s.actionSet, Timeout: o.Config.ActionTimeout}); err != nil {
 		return nil, err
 	}
 	s.renderer = pages.Renderer{FS: files, Funcs: s.pageFuncs(files), Built: s.built, Now: o.Now}
