@@ -23,6 +23,15 @@ import (
 // fails the test, never skips it, when chromium is not installed.
 func browser(t *testing.T) (context.Context, <-chan chromedp.ConsoleMessage) {
 	t.Helper()
+	// A bound on the whole browser session, not a synchronisation: each
+	// wait has its own limit. It is generous because the suite shares two
+	// CPUs with whatever else the machine runs.
+	return browserFor(t, 4*time.Minute)
+}
+
+// browserFor is browser for a test that drives its tab for up to limit.
+func browserFor(t *testing.T, limit time.Duration) (context.Context, <-chan chromedp.ConsoleMessage) {
+	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatalf("chromium is not installed, and the browser tests need it: run `apt-get install -y chromium` (.ci/run does this): %v", err)
@@ -37,10 +46,7 @@ func browser(t *testing.T) (context.Context, <-chan chromedp.ConsoleMessage) {
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	// A bound on the whole browser session, not a synchronisation: each
-	// wait has its own limit. It is generous because the suite shares two
-	// CPUs with whatever else the machine runs.
-	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium at %s: %v", path, err)
