@@ -64,6 +64,7 @@ func environ(t *testing.T, extra ...string) []string {
 }
 
 func TestBadConfigurationExitsBeforeListening(t *testing.T) {
+	t.Parallel()
 	bin := serverBinary(t)
 	cases := []struct {
 		name string

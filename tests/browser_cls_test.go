@@ -91,6 +91,7 @@ type layoutShift struct {
 }
 
 func TestBrowserNoLayoutShift(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	// On a real network the islands arrive after the first paint; on

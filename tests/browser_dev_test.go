@@ -385,9 +385,10 @@ func devOverlayStyled(t *testing.T, ctx context.Context) {
 	}
 }
 
-// devHammer asks for the page and one of its stylesheets, one request
-// after another, until the returned function is called; that returns how
-// many answered 200 and what failed.
+// devHammer asks for the page every 10 ms, one request after another,
+// until the returned function is called; that returns how many answered
+// 200 and what failed. The pace is a visitor clicking faster than anyone
+// does, without taking the CPU the build it watches needs.
 func devHammer(home string) func() (ok int, failed []string) {
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -400,7 +401,7 @@ func devHammer(home string) func() (ok int, failed []string) {
 			select {
 			case <-stop:
 				return
-			default:
+			case <-time.After(10 * time.Millisecond):
 			}
 			r, err := client.Get(home)
 			switch {

@@ -112,6 +112,7 @@ func openHome(t *testing.T, ctx context.Context, site *atolltest.Site) {
 }
 
 func TestBrowserVisibleIslandLoadsWhenScrolledAndThenPolls(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, msgs := browser(t)
 	openHome(t, ctx, site)
@@ -182,6 +183,7 @@ func TestBrowserFaultsShowErrorStatesWithRetry(t *testing.T) {
 }
 
 func TestBrowserNetworkFailureShowsErrorStateNotSkeleton(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	openHome(t, ctx, site)
@@ -271,6 +273,7 @@ func TestBrowserBatchStreamsIslandsInOneRequest(t *testing.T) {
 }
 
 func TestBrowserBatchFallsBackWhenTheStreamIsBroken(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	// Block the batch request: the stream never arrives, so every batched
@@ -299,6 +302,7 @@ func TestBrowserBatchFallsBackWhenTheStreamIsBroken(t *testing.T) {
 }
 
 func TestBrowserBoostedNavigationLoadsTheNewPagesIslands(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, msgs := browser(t)
 	openHome(t, ctx, site)
@@ -321,6 +325,7 @@ func jsString(s string) string {
 }
 
 func TestBrowserBoostedNavigationToABatchedPage(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, msgs := browser(t)
 	openHome(t, ctx, site)

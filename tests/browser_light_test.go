@@ -66,6 +66,7 @@ func TestLightPageInlinesOnlyTheLoader(t *testing.T) {
 // takes it from the browser's cache. Every view, the first, the second
 // and a boosted one, fetches its batch once and renders each island once.
 func TestBrowserLightPagesFetchTheRuntimeOnceAndRenderIslandsOnce(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, msgs := browser(t)
 	traffic := watchIslandTraffic(t, ctx)

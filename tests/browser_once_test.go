@@ -24,6 +24,7 @@ import (
 // elsewhere, past the action's deadline) is sent again with the same
 // key, until it is applied, once.
 func TestBrowserActionsCarryAnIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "atoll.db")
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithDB(db),
 		atolltest.WithConfig(func(c *config.Config) { c.ActionTimeout = 300 * time.Millisecond }))

@@ -101,6 +101,7 @@ func loadTimeIslands(t *testing.T, body string) (want map[string]int, preloads [
 // again) would still fill the page, so the renders are counted on the
 // server, after every island request the browser started has finished.
 func TestBrowserPreloadedIslandsRenderOncePerView(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	for _, tc := range []struct {
 		path     string

@@ -6,8 +6,10 @@ import (
 	"github.com/atollhq/atoll"
 
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,10 +19,11 @@ import (
 	"github.com/atollhq/atoll/config"
 )
 
-// browser starts headless Debian chromium for one test and returns its
-// context and a channel of everything the page writes to the console,
-// exceptions and browser log entries (CSP violations among them). It
-// fails the test, never skips it, when chromium is not installed.
+// browser opens a tab of headless Debian chromium for one test, in a
+// browser context of its own, and returns its context and a channel of
+// everything the page writes to the console, exceptions and browser log
+// entries (CSP violations among them). It fails the test, never skips it,
+// when chromium is not installed.
 func browser(t *testing.T) (context.Context, <-chan chromedp.ConsoleMessage) {
 	t.Helper()
 	// A bound on the whole browser session, not a synchronisation: each
@@ -29,28 +32,60 @@ func browser(t *testing.T) (context.Context, <-chan chromedp.ConsoleMessage) {
 	return browserFor(t, 4*time.Minute)
 }
 
+// chromium is one headless chromium for the whole test run, started by
+// the first test that needs it and stopped after the last (TestMain).
+// Each test gets a tab in a browser context of its own: cookies, cache and
+// storage of its own, as a new incognito window. A tab costs milliseconds
+// where starting a browser costs seconds of CPU.
+var chromium struct {
+	once sync.Once
+	ctx  context.Context
+	err  error
+}
+
+func sharedChromium() (context.Context, error) {
+	chromium.once.Do(func() {
+		path, err := exec.LookPath("chromium")
+		if err != nil {
+			chromium.err = fmt.Errorf("chromium is not installed, and the browser tests need it: run `apt-get install -y chromium` (.ci/run does this): %w", err)
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.NoSandbox,
+			chromedp.Flag("disable-gpu", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.WindowSize(1280, 900),
+		)
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(alloc)
+		if err := chromedp.Do(ctx); err != nil {
+			cancel()
+			cancelAlloc()
+			chromium.err = fmt.Errorf("start chromium at %s: %w", path, err)
+			return
+		}
+		chromium.ctx = ctx
+		afterTests(func() { cancel(); cancelAlloc() })
+	})
+	return chromium.ctx, chromium.err
+}
+
 // browserFor is browser for a test that drives its tab for up to limit.
 func browserFor(t *testing.T, limit time.Duration) (context.Context, <-chan chromedp.ConsoleMessage) {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
+	shared, err := sharedChromium()
 	if err != nil {
-		t.Fatalf("chromium is not installed, and the browser tests need it: run `apt-get install -y chromium` (.ci/run does this): %v", err)
+		t.Fatal(err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium at %s: %v", path, err)
+	tab, cancelTab := chromedp.NewContext(shared, chromedp.WithNewBrowserContext())
+	if err := chromedp.Do(tab); err != nil {
+		cancelTab()
+		t.Fatalf("open a tab in a browser context of its own: %v", err)
 	}
+	ctx, cancelTimeout := context.WithTimeout(tab, limit)
+	t.Cleanup(func() { cancelTimeout(); cancelTab() })
 	msgs := make(chan chromedp.ConsoleMessage, 256)
 	console := chromedp.Console(ctx)
 	go func() {

@@ -22,13 +22,14 @@ import (
 )
 
 // TestClusterStoreOutage stops the PostgreSQL that two replicas behind
-// nginx share for ten seconds, under a steady load: every static page
+// nginx share for five seconds, under a steady load: every static page
 // stays 200, /readyz stays 200 on both replicas throughout, the islands
 // and actions that need the store answer 503 with Retry-After and never
 // anything else, and from two seconds after PostgreSQL is back not one
 // request fails. The replicas log the outage once each, with no error
 // line.
 func TestClusterStoreOutage(t *testing.T) {
+	t.Parallel()
 	if _, err := cluster.NginxPath(); err != nil {
 		t.Fatalf("the cluster test needs nginx: %v", err)
 	}
@@ -151,19 +152,19 @@ func TestClusterStoreOutage(t *testing.T) {
 		})
 	}
 	wait := func(d time.Duration) { <-time.After(d) } // the scenario's own durations
-	wait(2 * time.Second)
+	wait(time.Second)
 	setPhase("outage")
 	if err := pg.Halt(); err != nil {
 		t.Fatal(err)
 	}
-	wait(10 * time.Second)
+	wait(5 * time.Second)
 	setPhase("recovering")
 	if err := pg.Resume(); err != nil {
 		t.Fatal(err)
 	}
 	wait(2 * time.Second)
 	setPhase("after")
-	wait(3 * time.Second)
+	wait(2 * time.Second)
 	tl.mu.Lock()
 	tl.stop = true
 	tl.mu.Unlock()

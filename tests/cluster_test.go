@@ -109,6 +109,7 @@ func lastBytes(s string, n int) string {
 // so a replica may still close idle connections nginx holds when it shuts
 // down; nginx retries a GET on one, and the test logs how many there were.
 func TestClusterRollingRestartWithKeyRotation(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	keyA, keyB := seal.GenerateKey(), seal.GenerateKey()
 	c := startCluster(t, keyA)

@@ -249,6 +249,7 @@ func TestCrossSiteCheckKnowsThePublicOrigin(t *testing.T) {
 // read deadline answers 408, which is counted and logged like the other
 // refusals. (It waits out the server's 10 s read timeout.)
 func TestASlowClientGets408AndIsCounted(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.MetricsAddr = "127.0.0.1:0" }))
 	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(site.URL, "http://"), 5*time.Second)
 	if err != nil {

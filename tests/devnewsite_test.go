@@ -20,6 +20,7 @@ import (
 // stylesheet the tabs swap in is the file as it is on disk, and the
 // terminal shows page views rather than a request log.
 func TestAtollDevServesANewSite(t *testing.T) {
+	t.Parallel()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,7 @@ const atollModule = "github.com/atollhq/atoll"
 //
 // Every step is a real go command against the real module zip.
 func TestGoInstallAndAtollNewWithGoAlone(t *testing.T) {
+	t.Parallel()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)

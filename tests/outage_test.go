@@ -26,6 +26,7 @@ var batchGet = regexp.MustCompile(`id="islands-batch"[^>]*hx-get="([^"]+)"`)
 // info line for the outage and no error line, and everything recovers
 // without a restart.
 func TestStoreOutageDimsIslandsAndActionsOnly(t *testing.T) {
+	t.Parallel()
 	pg, err := pgtest.Start()
 	if err != nil {
 		t.Fatalf("this test needs PostgreSQL's server programs (apt-get install postgresql): %v", err)

@@ -35,6 +35,7 @@ func siteFiles(t testing.TB) fstest.MapFS {
 }
 
 func TestStartupRefusesABrokenSite(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		break_ func(fstest.MapFS)

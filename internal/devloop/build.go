@@ -29,10 +29,11 @@ const stopWait = 15 * time.Second
 const startWait = 30 * time.Second
 
 // buildFlags are what a dev build leaves out: profile-guided optimisation
-// (cmd/server/default.pgo is for production speed) and DWARF debug
-// information (stack traces keep their files and lines without it), both
-// of which only make the compile and the link longer.
-var buildFlags = []string{"-pgo=off", "-ldflags=-w", "-buildvcs=false", "-tags", "atolldev"}
+// (cmd/server/default.pgo is for production speed), DWARF debug
+// information and the symbol table (stack traces keep their functions,
+// files and lines without them), all of which only make the compile and
+// the link longer.
+var buildFlags = []string{"-pgo=off", "-ldflags=-s -w", "-buildvcs=false", "-tags", "atolldev"}
 
 // process is a running server.
 type process struct {
