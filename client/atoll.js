@@ -5,7 +5,9 @@
 //    sends for a failed render: a message and a Retry button.
 // 2. When a page's batch stream ends, islands it did not deliver fetch
 //    themselves one by one.
-// 3. Island requests go out in "cors" mode, so the browser hands them the
+// 3. Islands a boosted page brought at the end of its body (edge: end)
+//    are swapped into their placeholders.
+// 4. Island requests go out in "cors" mode, so the browser hands them the
 //    response of the page's <link rel="preload" as="fetch"
 //    crossorigin="anonymous">, which started while this script loaded
 //    (htmx's own "same-origin" mode never matches a preload).
@@ -84,6 +86,27 @@
     try { url = new URL(req.action, document.baseURI); } catch (err) { return; }
     if (url.origin === location.origin && ISLAND_PATH.test(url.pathname)) req.mode = "cors";
   });
+
+  // Islands a page brought at the end of its body (edge: end), when the
+  // loader did not swap them in: a boosted navigation swaps in a page's
+  // body without running its head. One without an element falls back.
+  function fill() {
+    document.querySelectorAll("template[data-atoll-fill]").forEach(function (t) {
+      var target = document.getElementById(t.getAttribute("data-atoll-fill"));
+      t.remove();
+      if (!target) return;
+      var nodes = Array.prototype.slice.call(t.content.childNodes);
+      if (!nodes.some(function (n) { return n.nodeType === 1; })) {
+        target.removeAttribute("data-batched");
+        htmx.trigger(target, "atoll:fallback");
+        return;
+      }
+      target.replaceWith.apply(target, nodes);
+      nodes.forEach(function (n) { if (n.nodeType === 1) htmx.process(n); });
+    });
+  }
+  document.addEventListener("htmx:after:swap", fill);
+  fill();
 
   // The batch stream ended, broke or was cut: whatever it did not deliver
   // is fetched on its own.
