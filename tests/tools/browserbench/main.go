@@ -61,6 +61,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -85,6 +86,7 @@ type options struct {
 	pending  string
 	timeout  time.Duration
 	chromium string
+	nojs     bool
 }
 
 func main() {
@@ -98,6 +100,7 @@ func main() {
 	flag.StringVar(&o.pending, "pending", defaultPending, "CSS selector of an island not filled yet")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Second, "limit for one load, islands included")
 	flag.StringVar(&o.chromium, "chromium", "/usr/bin/chromium", "the browser")
+	flag.BoolVar(&o.nojs, "nojs", false, "load with JavaScript disabled (Emulation.setScriptExecutionDisabled): islands counts what the HTML carries")
 	flag.Parse()
 
 	o.runs = min(max(*runs, 1), 1000)
@@ -110,8 +113,8 @@ func main() {
 	}
 	for p := range strings.SplitSeq(*pages, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			if !strings.HasPrefix(p, "/") {
-				fail(fmt.Errorf("-pages: %q is not a path", p))
+			if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "http://") {
+				fail(fmt.Errorf("-pages: %q is neither a path nor an http:// URL on a loopback address", p))
 			}
 			o.pages = append(o.pages, p)
 		}
@@ -176,14 +179,28 @@ func run(o options) error {
 	}
 	fmt.Printf("browserbench: %s, %d loads per page and RTT (+1 warm-up), fresh cache: %s, server %s\n",
 		version, o.runs, o.fresh, o.base)
-	fmt.Printf("filled = no element matches %s; renders from /metrics\n\n", o.pending)
+	fmt.Printf("filled = no element matches %s; renders from /metrics\n", o.pending)
+	if o.nojs {
+		fmt.Printf("JavaScript disabled: islands = DOMContentLoaded when the HTML carries every island, else blank; islands on page = placeholders still pending after load\n")
+	}
+	fmt.Println()
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "page\trtt ms\tdcl med\tdcl p90\tislands med\tislands p90\tisland req/view\trenders/view\tislands on page\trequests/view\t")
 	var notes []string
 	for _, rtt := range o.rtts {
 		for _, p := range o.pages {
-			m := &meter{o: o, browser: browser, url: o.base + p, islandPrefix: islandPrefix, rtt: rtt, log: logCount}
+			target := o.base + p
+			if strings.HasPrefix(p, "http://") {
+				// Another server (nginx in front of this one, Astro's
+				// reference app) measured in the same run.
+				pu, err := url.Parse(p)
+				if err != nil || !loopback(pu.Hostname()) {
+					return fmt.Errorf("-pages: %q is not on a loopback address", p)
+				}
+				target = p
+			}
+			m := &meter{o: o, browser: browser, url: target, islandPrefix: islandPrefix, rtt: rtt, log: logCount}
 			r, err := m.measure()
 			if err != nil {
 				tw.Flush()
@@ -390,6 +407,11 @@ func (m *meter) setup(tab context.Context) (*events, error) {
 		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 			return err
 		}
+		if m.o.nojs {
+			if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+				return err
+			}
+		}
 		if m.rtt == 0 {
 			return nil
 		}
@@ -445,6 +467,9 @@ func (m *meter) load() (sample, error) {
 	if err := chromedp.Do(tctx, chromedp.Navigate(m.url)); err != nil {
 		return s, fmt.Errorf("load %s: %w", m.url, err)
 	}
+	if m.o.nojs {
+		return m.loadWithoutJS(tctx, s, before)
+	}
 	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](`window.__tti && window.__tti.islands !== null`,
 		chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(0))); err != nil {
 		left, _ := chromedp.Run(tab, chromedp.Evaluate[[]string](
@@ -473,6 +498,37 @@ func (m *meter) load() (sample, error) {
 	s.dcl, s.islands, s.islandsOnPage, s.renders = t.DCL, t.Islands, t.AtDCL, after-before
 	if m.log != nil {
 		s.logRenders = int(m.log.n.Load() - logBefore)
+	}
+	m.ev.mu.Lock()
+	s.requests, s.islandRequests, s.islandKinds, s.failed = m.ev.requests, len(m.ev.islands), m.ev.islands, m.ev.failed
+	m.ev.mu.Unlock()
+	return s, nil
+}
+
+// loadWithoutJS finishes a load with scripts disabled: nothing runs in
+// the page, so the probe does not either. DOMContentLoaded comes from the
+// page's navigation timing, read by DevTools; what is pending is counted
+// with DOM queries after the load event.
+func (m *meter) loadWithoutJS(ctx context.Context, s sample, before int) (sample, error) {
+	if err := chromedp.Do(ctx, chromedp.Sleep(250*time.Millisecond)); err != nil {
+		return s, err
+	}
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll(m.o.pending), chromedp.AtLeast(0)))
+	if err != nil {
+		return s, err
+	}
+	dcl, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`performance.getEntriesByType('navigation')[0].domContentLoadedEventStart`))
+	if err != nil {
+		return s, fmt.Errorf("read DOMContentLoaded with scripts off: %w", err)
+	}
+	after, err := m.renders()
+	if err != nil {
+		return s, err
+	}
+	s.dcl, s.islandsOnPage, s.renders = dcl, len(nodes), after-before
+	s.islands = math.NaN()
+	if len(nodes) == 0 {
+		s.islands = dcl
 	}
 	m.ev.mu.Lock()
 	s.requests, s.islandRequests, s.islandKinds, s.failed = m.ev.requests, len(m.ev.islands), m.ev.islands, m.ev.failed
