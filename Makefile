@@ -56,7 +56,7 @@ build:
 # The integration tests start a real server per test; under the race detector each start takes
 # about ten times as long, so the tests package runs once without it and its tests that drive
 # concurrency inside the server (streams, concurrent renders, regeneration, bad input) run again with it.
-RACE_TESTS := ^(TestConcurrentPagesAndIslands|TestBatchStreamDeliversEveryIslandAndContainsFailures|TestRegeneratedPageServesStaleThenFresh|TestSSRPageIsRenderedPerRequest|TestEveryRegisteredIslandRenders|TestBadInput|TestABatchedIslandWithoutItsPropsFailsAlone|TestShutdownLetsRequestsInFlightFinish|TestIslandSeesItsPageAndDeclaredCookiesOnly|TestDevModeServesEditsAtOnce)$$
+RACE_TESTS := ^(TestConcurrentPagesAndIslands|TestBatchStreamDeliversEveryIslandAndContainsFailures|TestRegeneratedPageServesStaleThenFresh|TestSSRPageIsRenderedPerRequest|TestEveryRegisteredIslandRenders|TestBadInput|TestABatchedIslandWithoutItsPropsFailsAlone|TestShutdownLetsRequestsInFlightFinish|TestIslandSeesItsPageAndDeclaredCookiesOnly|TestDevModeServesEditsAtOnce|TestSSRPageCarriesItsIslands)$$
 
 ## test: the htmx copy against the lockfile, vet, the engine's tests under the race detector, the integration tests
 ## (tests/, a module of its own; needs chromium, nginx and postgresql), a short fuzz run, then examples/mount
