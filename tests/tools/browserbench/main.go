@@ -87,6 +87,9 @@ type options struct {
 	timeout  time.Duration
 	chromium string
 	nojs     bool
+	// interleave takes one load of each page in turn, so that a machine
+	// whose load changes during the run weighs on every page alike.
+	interleave bool
 }
 
 func main() {
@@ -100,6 +103,7 @@ func main() {
 	flag.StringVar(&o.pending, "pending", defaultPending, "CSS selector of an island not filled yet")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Second, "limit for one load, islands included")
 	flag.StringVar(&o.chromium, "chromium", "/usr/bin/chromium", "the browser")
+	flag.BoolVar(&o.interleave, "interleave", false, "take one load of each page in turn instead of all loads of one page, then the next (fairer ratios on a busy machine)")
 	flag.BoolVar(&o.nojs, "nojs", false, "load with JavaScript disabled (Emulation.setScriptExecutionDisabled): islands counts what the HTML carries")
 	flag.Parse()
 
@@ -189,7 +193,8 @@ func run(o options) error {
 	fmt.Fprintln(tw, "page\trtt ms\tdcl med\tdcl p90\tislands med\tislands p90\tisland req/view\trenders/view\tislands on page\trequests/view\t")
 	var notes []string
 	for _, rtt := range o.rtts {
-		for _, p := range o.pages {
+		meters := make([]*meter, len(o.pages))
+		for i, p := range o.pages {
 			target := o.base + p
 			if strings.HasPrefix(p, "http://") {
 				// Another server (nginx in front of this one, Astro's
@@ -200,12 +205,26 @@ func run(o options) error {
 				}
 				target = p
 			}
-			m := &meter{o: o, browser: browser, url: target, islandPrefix: islandPrefix, rtt: rtt, log: logCount}
-			r, err := m.measure()
-			if err != nil {
-				tw.Flush()
-				return fmt.Errorf("%s at %d ms: %w", p, rtt, err)
+			meters[i] = &meter{o: o, browser: browser, url: target, islandPrefix: islandPrefix, rtt: rtt, log: logCount}
+		}
+		results := make([]result, len(o.pages))
+		var err error
+		if o.interleave {
+			results, err = interleaved(meters, o.runs)
+		} else {
+			for i, m := range meters {
+				if results[i], err = m.measure(); err != nil {
+					err = fmt.Errorf("%s: %w", o.pages[i], err)
+					break
+				}
 			}
+		}
+		if err != nil {
+			tw.Flush()
+			return fmt.Errorf("at %d ms: %w", rtt, err)
+		}
+		for i, p := range o.pages {
+			r := results[i]
 			f := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", p, rtt,
 				f(quantile(r.col(func(s sample) float64 { return s.dcl }), 0.5)),
@@ -330,6 +349,34 @@ type meter struct {
 	tab          context.Context // -fresh clear: the one tab
 	cancelTab    context.CancelFunc
 	ev           *events
+}
+
+// interleaved warms every meter up, then takes runs rounds of one load
+// of each, in page order.
+func interleaved(meters []*meter, runs int) ([]result, error) {
+	defer func() {
+		for _, m := range meters {
+			if m.cancelTab != nil {
+				m.cancelTab()
+			}
+		}
+	}()
+	out := make([]result, len(meters))
+	for _, m := range meters {
+		if _, err := m.load(); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.url, err)
+		}
+	}
+	for range runs {
+		for i, m := range meters {
+			s, err := m.load()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", m.url, err)
+			}
+			out[i].samples = append(out[i].samples, s)
+		}
+	}
+	return out, nil
 }
 
 func (m *meter) measure() (result, error) {
