@@ -41,7 +41,7 @@ const FillAttr = "data-atoll-fill"
 // Stitch is a page cut where its load-time islands go, so that they can
 // travel in the same response as the page: filled by an edge's SSI
 // subrequests (SSI, a cached shell), or by the server itself for a page
-// rendered per request (Fill).
+// rendered per request (Fill, on a Stitch made without SSI).
 type Stitch struct {
 	parts [][]byte // len(holes)+1 pieces of the page around the holes
 	holes []*Placement
@@ -83,6 +83,9 @@ func (e *Engine) NewStitch(page []byte, holes []Hole, ssi bool) (*Stitch, error)
 		st.SSI = e.ssiShell(st)
 		sum := sha256.Sum256(st.SSI)
 		st.ETag = `"e` + hex.EncodeToString(sum[:16]) + `"`
+		// A page kept for an edge needs only its shell: dropping the
+		// pieces keeps what a page holds to twice its size, not thrice.
+		st.parts = nil
 	}
 	return st, nil
 }
@@ -140,7 +143,8 @@ func (s *Stitch) Cookies(e *Engine, get func(string) string) map[string]string {
 	return cookies
 }
 
-// Fill writes the page with its islands rendered in their holes: the page
+// Fill writes the page with its islands rendered in their holes (st made
+// by NewStitch without ssi): the page
 // up to the first hole at once, then each island in page order as soon as
 // it and those before it are ready, all rendered concurrently. flush is
 // called after each piece, so the browser parses the page while islands
@@ -148,6 +152,9 @@ func (s *Stitch) Cookies(e *Engine, get func(string) string) map[string]string {
 // returned shortly after its deadline writes its timeout state and is not
 // waited for. The renders end when ctx does (the client left).
 func (e *Engine) Fill(ctx context.Context, st *Stitch, cookies map[string]string, w interface{ Write([]byte) (int, error) }, flush func() error) error {
+	if len(st.parts) != len(st.holes)+1 {
+		return errors.New("islands: fill a page kept for an edge")
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]chan []byte, len(st.holes))

@@ -39,6 +39,12 @@ func TestStitchCutsThePageAtItsHoles(t *testing.T) {
 	}
 
 	var out bytes.Buffer
+	if e.Fill(context.Background(), st, nil, &out, func() error { return nil }) == nil {
+		t.Fatal("a page kept for an edge was filled")
+	}
+	if st, err = e.NewStitch(page, holes, false); err != nil || st.SSI != nil {
+		t.Fatalf("a page for the server to fill: %v, SSI %d bytes", err, len(st.SSI))
+	}
 	flushes := 0
 	if err := e.Fill(context.Background(), st, nil, &out, func() error { flushes++; return nil }); err != nil {
 		t.Fatal(err)
