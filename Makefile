@@ -45,7 +45,7 @@ htmx-into:
 run:
 	$(GO) run $(STAMP_LDFLAGS) ./cmd/server
 
-## dev: the same in dev mode, from disk: a Go edit rebuilds and restarts the server, any edit reloads the open tabs (atoll dev)
+## dev: the demo under atoll dev: templates from disk, stylesheets swapped in place, a Go edit switches to a new server once it is ready, errors in the tab
 dev:
 	$(GO) run ./cmd/atoll dev
 

@@ -24,6 +24,21 @@
 // carries HX-Trigger with the declared events, which the islands showing
 // the changed state listen for. Actions are the only responses that set
 // cookies; pages never do.
+//
+// Each action runs under a deadline (Action.Timeout, or the engine's) in
+// one store transaction (store.Store.Tx), which the handler's
+// r.Context() carries: whatever it writes, and reads to answer with,
+// through the store or store.From, commits when it succeeds and rolls
+// back when it returns an error or runs out of time (504, Retry-After).
+//
+// A request may carry an Idempotency-Key header (the engine's client
+// sends one with every action, and the same one again on a retry). The
+// answer is recorded under the key, in the same transaction as the
+// action's writes, for store.AnswerTTL; a repeat gets the recorded answer,
+// marked Idempotent-Replayed: true, and the action does not run again.
+// A key is 16 to 128 characters of A-Z, a-z, 0-9 and "-_.:", optionally
+// in double quotes; anything else is a 400. A key sent with another
+// action or other field values is a 422.
 package action
 
 import (
@@ -32,6 +47,7 @@ import (
 	"html/template"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/atollhq/atoll/internal/registry"
 )
@@ -51,6 +67,9 @@ type Action struct {
 	// Handle does the work. It returns the fragment to show, "" for a
 	// 204, or an error. Required.
 	Handle func(r *Request) (template.HTML, error)
+	// Timeout is the action's deadline, its store transaction included;
+	// 0 means the engine's (Options.Timeout, ATOLL_ACTION_TIMEOUT).
+	Timeout time.Duration
 }
 
 // Field declares one form field. A value is trimmed of surrounding
@@ -143,6 +162,8 @@ func check(a Action) error {
 		return fmt.Errorf("action name %q may hold only a-z, 0-9, '-' and inner '/'", a.Name)
 	case a.Handle == nil:
 		return fmt.Errorf("action %q registered without a Handle function", a.Name)
+	case a.Timeout < 0:
+		return fmt.Errorf("action %q has a negative Timeout", a.Name)
 	}
 	seen := map[string]bool{}
 	for _, f := range a.Fields {

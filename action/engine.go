@@ -2,6 +2,8 @@ package action
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"reflect"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/atollhq/atoll/internal/islands"
 	"github.com/atollhq/atoll/store"
 )
 
@@ -29,7 +32,14 @@ type Options struct {
 	// Actions are the actions to serve. Required: the server passes the
 	// site's set, or Default for a site that carries none.
 	Actions *Set
+	// Timeout is the deadline of an action that declares none;
+	// DefaultTimeout when 0.
+	Timeout time.Duration
 }
+
+// DefaultTimeout is an action's deadline when neither the action nor the
+// engine sets one.
+const DefaultTimeout = 5 * time.Second
 
 // Engine serves the actions of one set.
 type Engine struct {
@@ -40,6 +50,7 @@ type Engine struct {
 type entry struct {
 	Action
 	trigger string
+	timeout time.Duration
 }
 
 // NewEngine takes every action in opts.Actions, as they are when it is
@@ -54,13 +65,23 @@ func NewEngine(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Timeout < 0 {
+		return nil, errors.New("action: negative timeout")
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
 	e := &Engine{actions: map[string]*entry{}, opts: opts}
 	for _, name := range opts.Actions.Names() {
 		a, err := opts.Actions.Lookup(name)
 		if err != nil {
 			return nil, err
 		}
-		e.actions[name] = &entry{Action: a, trigger: strings.Join(a.Announces, ", ")}
+		en := &entry{Action: a, trigger: strings.Join(a.Announces, ", "), timeout: a.Timeout}
+		if en.timeout == 0 {
+			en.timeout = opts.Timeout
+		}
+		e.actions[name] = en
 	}
 	return e, nil
 }
@@ -77,24 +98,154 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 	if !ok {
 		return Refuse(fiber.StatusNotFound, "There is no such action.")
 	}
-	r := &Request{c: c, e: e, values: make(map[string]string, len(a.Fields)), ints: map[string]int{}}
+	key, ok := idempotencyKey(c.Get(HeaderIdempotencyKey))
+	if !ok {
+		return Refuse(fiber.StatusBadRequest, "The request's Idempotency-Key is malformed.")
+	}
+	parent := c.UserContext()
+	ctx, cancel := context.WithTimeout(parent, a.timeout)
+	defer cancel()
+	r := &Request{c: c, e: e, ctx: ctx, values: make(map[string]string, len(a.Fields)), ints: map[string]int{}}
 	for _, f := range a.Fields {
 		if err := r.read(f); err != nil {
 			return err
 		}
 	}
-	out, err := a.Handle(r)
+	scope := scopeOf(c.Cookies(store.SessionCookie))
+	var answer store.Answer
+	replayed := false
+	err := e.opts.Store.Tx(ctx, func(ctx context.Context) error {
+		r.ctx = ctx
+		if key != "" {
+			var err error
+			if answer, replayed, err = e.opts.Store.ClaimKey(ctx, scope, key, r.fingerprint(a)); err != nil || replayed {
+				return err
+			}
+		}
+		out, err := a.Handle(r)
+		if err != nil {
+			return err
+		}
+		answer = store.Answer{Status: fiber.StatusNoContent, Trigger: a.trigger}
+		if out != "" {
+			answer.Status, answer.Body = fiber.StatusOK, []byte(out)
+		}
+		if key == "" {
+			return nil
+		}
+		c.Response().Header.VisitAllCookie(func(_, v []byte) { answer.Cookies = append(answer.Cookies, string(v)) })
+		return e.opts.Store.RecordAnswer(ctx, scope, key, answer)
+	})
 	if err != nil {
-		return err
+		// Nothing the action wrote stays: neither may a session cookie
+		// it set, which would name a session that does not exist.
+		if r.cookieSet {
+			c.Response().Header.DelCookie(store.SessionCookie)
+		}
+		return e.failure(c, a, err, ctx, parent)
 	}
-	if a.trigger != "" {
-		c.Set("HX-Trigger", a.trigger)
+	if replayed {
+		for _, v := range answer.Cookies {
+			c.Response().Header.Add(fiber.HeaderSetCookie, v)
+		}
+		c.Set(HeaderReplayed, "true")
+		c.Locals(islands.LocalOutcome, OutcomeReplayed)
 	}
-	if out == "" {
-		return c.SendStatus(fiber.StatusNoContent)
+	if answer.Trigger != "" {
+		c.Set("HX-Trigger", answer.Trigger)
+	}
+	if len(answer.Body) == 0 {
+		return c.SendStatus(answer.Status)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.SendString(string(out))
+	return c.Status(answer.Status).Send(answer.Body)
+}
+
+// Headers of keyed actions.
+const (
+	// HeaderIdempotencyKey names one submission of an action: a repeat
+	// gets the first answer.
+	HeaderIdempotencyKey = "Idempotency-Key"
+	// HeaderReplayed marks an answer recorded for an earlier request
+	// with the same key.
+	HeaderReplayed = "Idempotent-Replayed"
+)
+
+// OutcomeReplayed is the request log's outcome of a replayed answer.
+const OutcomeReplayed islands.Outcome = "replayed"
+
+// failure turns an action that did not commit into its answer. The keys'
+// refusals are 422 and 409. Its deadline passing is an error that wraps
+// context.DeadlineExceeded, which the server's error handler answers
+// with 504 (or 503 when the store could not be reached), with
+// Retry-After: the visitor may send it again. Anything else goes to the
+// error handler as it is.
+func (e *Engine) failure(c *fiber.Ctx, a *entry, err error, ctx, parent context.Context) error {
+	var prob *Problem
+	switch {
+	case errors.As(err, &prob):
+		return err
+	case ctx.Err() != nil && parent.Err() == nil:
+		c.Set(fiber.HeaderRetryAfter, "1")
+		c.Locals(islands.LocalOutcome, islands.OutcomeTimeout)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			err = errors.Join(context.DeadlineExceeded, err)
+		}
+		return fmt.Errorf("action %q: no answer within its %s deadline: %w", a.Name, a.timeout, err)
+	case errors.Is(err, store.ErrKeyReused):
+		return Refuse(fiber.StatusUnprocessableEntity, "This Idempotency-Key was sent before with a different request.")
+	case errors.Is(err, store.ErrKeyBusy):
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return Refuse(fiber.StatusConflict, "The same request is still being handled. Please try again.")
+	}
+	return fmt.Errorf("action %q: %w", a.Name, err)
+}
+
+// idempotencyKey returns the key the header holds, "" for none; ok is
+// false for one that is malformed. The key may come as a structured
+// field string, in double quotes, as the IETF draft writes it.
+func idempotencyKey(v string) (string, bool) {
+	if v == "" {
+		return "", true
+	}
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	if len(v) < 16 || len(v) > 128 {
+		return "", false
+	}
+	for i := 0; i < len(v); i++ {
+		b := v[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_' || b == '.' || b == ':') {
+			return "", false
+		}
+	}
+	return strings.Clone(v), true
+}
+
+// scopeOf is the scope of a request's answers: the session cookie as it
+// was sent, hashed so that the table holds no second copy of it; "" for
+// none. A retry carries the cookie its first attempt carried.
+func scopeOf(cookie string) string {
+	if cookie == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(cookie))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// fingerprint names the request: the action and its declared fields'
+// values, so that a key sent again with other values is told apart.
+func (r *Request) fingerprint(a *entry) string {
+	h := sha256.New()
+	h.Write([]byte(a.Name))
+	for _, f := range a.Fields {
+		h.Write([]byte{0})
+		h.Write([]byte(f.Name))
+		h.Write([]byte{0})
+		h.Write([]byte(r.values[f.Name]))
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
 // Request is what an action's handler sees of one request: its declared
@@ -103,8 +254,11 @@ func (e *Engine) Handle(c *fiber.Ctx) error {
 type Request struct {
 	c      *fiber.Ctx
 	e      *Engine
+	ctx    context.Context
 	values map[string]string
 	ints   map[string]int
+	// cookieSet is set once the handler sets the session cookie.
+	cookieSet bool
 }
 
 // read checks one declared field and keeps its value.
@@ -139,8 +293,9 @@ func (r *Request) read(f Field) error {
 	return nil
 }
 
-// Context is the request's context.
-func (r *Request) Context() context.Context { return r.c.UserContext() }
+// Context is the action's context: it ends at the action's deadline and
+// carries its store transaction (store.From).
+func (r *Request) Context() context.Context { return r.ctx }
 
 // Now is the server's clock.
 func (r *Request) Now() time.Time { return r.e.opts.Now() }
@@ -275,6 +430,7 @@ func (r *Request) SignOut() error {
 // the base path), and Secure when the request came over TLS (directly,
 // or through a trusted proxy's X-Forwarded-Proto).
 func (r *Request) setCookie(sess store.Session) {
+	r.cookieSet = true
 	r.c.Cookie(&fiber.Cookie{
 		Name:     store.SessionCookie,
 		Value:    sess.ID,

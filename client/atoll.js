@@ -11,6 +11,11 @@
 //    response of the page's <link rel="preload" as="fetch"
 //    crossorigin="anonymous">, which started while this script loaded
 //    (htmx's own "same-origin" mode never matches a preload).
+// 5. Every action request carries an Idempotency-Key: a fresh one for each
+//    submission, the same one when that submission is sent again after
+//    it got no definitive answer (a network error, a timeout, a 5xx, a
+//    409), so the server applies it once and answers a repeat with the
+//    first answer.
 //
 // Served after htmx and its SSE extension (package client), so it runs
 // under script-src 'self'; it uses no eval and no inline handlers.
@@ -107,6 +112,56 @@
   }
   document.addEventListener("htmx:after:swap", fill);
   fill();
+
+  // Idempotency keys, by the element that sends the action: its key and
+  // the body it was made for. A submission with another body (the visitor
+  // changed the form) is another submission and gets a fresh key.
+  var ACTION_PATH = /\/actions\/[a-z0-9][a-z0-9\/-]*$/;
+  var keys = new WeakMap();
+
+  function newKey() {
+    var b = new Uint8Array(16); // 128 random bits; randomUUID needs a secure context
+    crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+  }
+
+  function bodyOf(body) {
+    if (!body || typeof body.forEach !== "function") return "";
+    var parts = [];
+    body.forEach(function (v, k) { parts.push(k + "=" + (typeof v === "string" ? v : "[file " + (v && v.name) + "]")); });
+    return parts.join("&");
+  }
+
+  document.addEventListener("htmx:config:request", function (e) {
+    var ctx = e.detail && e.detail.ctx;
+    var req = ctx && ctx.request;
+    if (!req || (req.method || "").toUpperCase() !== "POST") return;
+    var url;
+    try { url = new URL(req.action, document.baseURI); } catch (err) { return; }
+    if (url.origin !== location.origin || !ACTION_PATH.test(url.pathname)) return;
+    var el = ctx.sourceElement || e.target;
+    var body = bodyOf(req.body);
+    var held = keys.get(el);
+    if (!held || held.body !== body) {
+      held = { key: newKey(), body: body };
+      keys.set(el, held);
+    }
+    req.headers["Idempotency-Key"] = held.key;
+    ctx.atollKey = held;
+  });
+
+  // A definitive answer ends the submission: its key is not sent again.
+  // Without one (htmx:error fires instead), or with a status saying the
+  // server could not finish (5xx) or is still at it (409), the key stays
+  // for the next attempt.
+  document.addEventListener("htmx:after:request", function (e) {
+    var ctx = e.detail && e.detail.ctx;
+    if (!ctx || !ctx.atollKey || !ctx.response) return;
+    var status = ctx.response.status;
+    if (status >= 500 || status === 409) return;
+    var el = ctx.sourceElement;
+    if (el && keys.get(el) === ctx.atollKey) keys.delete(el);
+  });
 
   // The batch stream ended, broke or was cut: whatever it did not deliver
   // is fetched on its own.

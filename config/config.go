@@ -24,6 +24,10 @@ type Config struct {
 	// IslandTimeout is the default deadline of one island render
 	// (ATOLL_ISLAND_TIMEOUT).
 	IslandTimeout time.Duration
+	// ActionTimeout is the default deadline of one action, its store
+	// transaction included (ATOLL_ACTION_TIMEOUT); an action may declare
+	// its own (action.Action.Timeout).
+	ActionTimeout time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to
 	// finish after SIGINT or SIGTERM (ATOLL_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
@@ -71,6 +75,11 @@ type Config struct {
 // should time out sooner (keepalive_timeout 4s in the configuration atoll nginx prints).
 const DefaultDrainDelay = 5 * time.Second
 
+// DefaultActionTimeout is an action's deadline when none is set: long
+// enough for a store under load, short enough that a visitor whose
+// action cannot finish is told so while they still wait for it.
+const DefaultActionTimeout = 5 * time.Second
+
 // isShared reports whether db names a store that several replicas share
 // (PostgreSQL), where every replica must seal with the same keys.
 func isShared(db string) bool {
@@ -86,6 +95,7 @@ func Default() Config {
 		Addr:            "127.0.0.1:8080",
 		PageMaxAge:      24 * time.Hour,
 		IslandTimeout:   2 * time.Second,
+		ActionTimeout:   DefaultActionTimeout,
 		ShutdownTimeout: 10 * time.Second,
 		LogLevel:        "info",
 		Root:            ".",
@@ -132,6 +142,9 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		return c, err
 	}
 	if err := dur("ATOLL_ISLAND_TIMEOUT", &c.IslandTimeout, "a duration such as 2s"); err != nil {
+		return c, err
+	}
+	if err := dur("ATOLL_ACTION_TIMEOUT", &c.ActionTimeout, "a duration such as 5s"); err != nil {
 		return c, err
 	}
 	if err := dur("ATOLL_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, "a duration such as 10s"); err != nil {
@@ -192,6 +205,9 @@ func (c Config) Validate() error {
 	}
 	if c.IslandTimeout < time.Millisecond || c.IslandTimeout > 5*time.Minute {
 		return &Error{Var: "ATOLL_ISLAND_TIMEOUT", Value: c.IslandTimeout.String(), Want: "between 1ms and 5m"}
+	}
+	if c.ActionTimeout < time.Millisecond || c.ActionTimeout > 5*time.Minute {
+		return &Error{Var: "ATOLL_ACTION_TIMEOUT", Value: c.ActionTimeout.String(), Want: "between 1ms and 5m"}
 	}
 	if c.ShutdownTimeout < 0 || c.ShutdownTimeout > 10*time.Minute {
 		return &Error{Var: "ATOLL_SHUTDOWN_TIMEOUT", Value: c.ShutdownTimeout.String(), Want: "between 0s and 10m"}

@@ -54,6 +54,10 @@ func TestFromEnv(t *testing.T) {
 		{"a trusted proxy that is not an address is refused", map[string]string{"ATOLL_TRUSTED_PROXIES": "proxy.local"}, "ATOLL_TRUSTED_PROXIES", nil},
 		{"the database defaults under data/", nil, "", func(c Config) bool { return c.DB == "data/atoll.db" }},
 		{"a bad island timeout is refused", map[string]string{"ATOLL_ISLAND_TIMEOUT": "soon"}, "ATOLL_ISLAND_TIMEOUT", nil},
+		{"an action has a few seconds by default", nil, "", func(c Config) bool { return c.ActionTimeout == 5*time.Second }},
+		{"the action timeout is read", map[string]string{"ATOLL_ACTION_TIMEOUT": "1500ms"}, "", func(c Config) bool { return c.ActionTimeout == 1500*time.Millisecond }},
+		{"a zero action timeout is refused", map[string]string{"ATOLL_ACTION_TIMEOUT": "0"}, "ATOLL_ACTION_TIMEOUT", nil},
+		{"a bad action timeout is refused", map[string]string{"ATOLL_ACTION_TIMEOUT": "later"}, "ATOLL_ACTION_TIMEOUT", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

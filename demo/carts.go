@@ -38,7 +38,10 @@ const MaxQty = 99
 // ErrTooMany means an add would take a cart line past MaxQty.
 var ErrTooMany = errors.New("shop: too many of one product")
 
-// Carts keeps each session's cart in the store's database.
+// Carts keeps each session's cart in the store's database. Inside an
+// action every statement runs in the action's transaction (store.From):
+// an add's INSERT and the count it answers with commit or roll back
+// together.
 type Carts struct {
 	db  *sql.DB
 	now func() time.Time
@@ -53,7 +56,7 @@ func (c *Carts) Add(ctx context.Context, sessionID, productID string, qty int) (
 	if qty > MaxQty { // the table's CHECK would refuse it first, as a database error
 		return 0, ErrTooMany
 	}
-	res, err := c.db.ExecContext(ctx, `INSERT INTO cart_lines (session_id, product_id, qty) VALUES ($1, $2, $3)
+	res, err := store.From(ctx, c.db).ExecContext(ctx, `INSERT INTO cart_lines (session_id, product_id, qty) VALUES ($1, $2, $3)
 		ON CONFLICT (session_id, product_id) DO UPDATE SET qty = cart_lines.qty + excluded.qty
 		WHERE cart_lines.qty + excluded.qty <= $4`, sessionID, productID, qty, MaxQty)
 	if err != nil {
@@ -69,7 +72,7 @@ func (c *Carts) Add(ctx context.Context, sessionID, productID string, qty int) (
 // quantity, and returns how many items the cart then holds. Removing what
 // is not there is not an error.
 func (c *Carts) Remove(ctx context.Context, sessionID, productID string) (int, error) {
-	if _, err := c.db.ExecContext(ctx, `DELETE FROM cart_lines WHERE session_id = $1 AND product_id = $2`, sessionID, productID); err != nil {
+	if _, err := store.From(ctx, c.db).ExecContext(ctx, `DELETE FROM cart_lines WHERE session_id = $1 AND product_id = $2`, sessionID, productID); err != nil {
 		return 0, fmt.Errorf("shop: remove from cart: %w", err)
 	}
 	return c.Count(ctx, sessionID)
@@ -79,7 +82,7 @@ func (c *Carts) Remove(ctx context.Context, sessionID, productID string) (int, e
 // that has expired.
 func (c *Carts) Count(ctx context.Context, sessionID string) (int, error) {
 	var n int
-	err := c.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(c.qty), 0) FROM cart_lines c JOIN sessions s ON s.id = c.session_id
+	err := store.From(ctx, c.db).QueryRowContext(ctx, `SELECT COALESCE(SUM(c.qty), 0) FROM cart_lines c JOIN sessions s ON s.id = c.session_id
 		WHERE c.session_id = $1 AND s.expires_at > $2`, sessionID, c.now().Unix()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("shop: cart count: %w", err)
@@ -98,7 +101,7 @@ func (l Line) Cents() int { return l.Product.Cents * l.Qty }
 
 // Lines returns the session's cart in catalog order.
 func (c *Carts) Lines(ctx context.Context, sessionID string) ([]Line, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT c.product_id, c.qty FROM cart_lines c JOIN sessions s ON s.id = c.session_id
+	rows, err := store.From(ctx, c.db).QueryContext(ctx, `SELECT c.product_id, c.qty FROM cart_lines c JOIN sessions s ON s.id = c.session_id
 		WHERE c.session_id = $1 AND s.expires_at > $2`, sessionID, c.now().Unix())
 	if err != nil {
 		return nil, fmt.Errorf("shop: cart: %w", err)
@@ -128,7 +131,7 @@ func (c *Carts) Lines(ctx context.Context, sessionID string) ([]Line, error) {
 // Items counts the items in every live cart, for the dashboard.
 func (c *Carts) Items(ctx context.Context) (int, error) {
 	var n int
-	err := c.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(c.qty), 0) FROM cart_lines c JOIN sessions s ON s.id = c.session_id
+	err := store.From(ctx, c.db).QueryRowContext(ctx, `SELECT COALESCE(SUM(c.qty), 0) FROM cart_lines c JOIN sessions s ON s.id = c.session_id
 		WHERE s.expires_at > $1`, c.now().Unix()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("shop: cart items: %w", err)

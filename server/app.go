@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -22,7 +23,8 @@ import (
 // App is one way to start a site, whoever starts it (cmd/server, the
 // atolltest package, the tools): it opens the store with the site's
 // migrations, builds the Server, listens, and runs the background work
-// (the hourly purge of expired sessions) until Stop.
+// (the hourly purge of expired sessions, the store's health watch) until
+// Stop.
 //
 //	app := &server.App{Config: cfg, Log: log, Site: mysite.Site()}
 //	err := app.Run(ctx) // until ctx ends, then a graceful stop
@@ -94,7 +96,10 @@ func (a *App) Open() (err error) {
 	a.stop, a.done = stop, make(chan struct{})
 	go func() {
 		defer close(a.done)
+		var watched sync.WaitGroup
+		watched.Go(func() { srv.WatchStore(ctx) })
 		a.purgeHourly(ctx)
+		watched.Wait()
 	}()
 	return nil
 }

@@ -7,12 +7,15 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +24,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 
+	"github.com/atollhq/atoll/internal/devtab"
 	"github.com/atollhq/atoll/internal/httpcache"
 )
 
@@ -28,13 +32,15 @@ import (
 // (atoll dev, internal/devloop) sets: a production build has neither the endpoints nor the
 // script, whatever ATOLL_DEV says.
 //
-// A dev page loads {base}/_atoll/dev.js, a file from the site's own
-// origin, so the Content-Security-Policy's script-src 'self' allows it and
-// connect-src 'self' allows its EventSource: nothing is loosened. The
-// script listens to {base}/_atoll/dev/events and reloads the page when the
-// server's state differs from the one the page was rendered in: a file
-// under pages/, layouts/ or public/ changed (the version moved on), or the
-// server is a new process after a Go change (the boot id differs).
+// A dev page loads {base}/_atoll/dev.js (internal/devtab), a file from
+// the site's own origin, so the Content-Security-Policy's script-src
+// 'self' allows it and connect-src 'self' allows its EventSource: nothing
+// is loosened. Under atoll dev the proxy in front (internal/devloop)
+// serves the event stream: it reloads the tab on a change, swaps a
+// stylesheet in place, and shows a failed build or start over the tab.
+// A server run alone serves a stream of its own, below, which reloads the
+// tab when a file under pages/, layouts/ or public/ changes or the server
+// is a new process (the boot id differs).
 
 func init() {
 	devExtras = func(s *Server) {
@@ -42,46 +48,90 @@ func init() {
 		base := s.cfg.BasePath
 		events := base + "/_atoll/dev/events"
 		tag := func(version string) []byte {
-			return fmt.Appendf(nil, `<script src="%s" data-events="%s" data-version="%s" defer></script>`,
-				html.EscapeString(base+"/_atoll/dev.js"), html.EscapeString(events), version)
+			return fmt.Appendf(nil, `<script src="%s" data-events="%s" data-base="%s" data-version="%s" defer></script>`,
+				html.EscapeString(base+"/_atoll/dev.js"), html.EscapeString(events), html.EscapeString(base), html.EscapeString(version))
+		}
+		// version is the state of the site's files a page is rendered
+		// in: atoll dev's proxy, which serves the tabs' event stream,
+		// says which in a header; a server run alone counts its own.
+		version := func(c *fiber.Ctx) string {
+			if v := c.Get(devVersionHeader); v != "" {
+				return v
+			}
+			return d.version()
 		}
 		inject := func(body []byte, version string) []byte {
 			i := bytes.LastIndex(body, []byte("</head>"))
 			if i < 0 {
 				return body
 			}
-			return append(append(append(make([]byte, 0, len(body)+160), body[:i]...), tag(version)...), body[i:]...)
+			return append(append(append(make([]byte, 0, len(body)+200), body[:i]...), tag(version)...), body[i:]...)
 		}
-		// devPage reads the version once the page is rendered. A render
-		// that read a file just before it changed, and still runs when
-		// the debounce ends, claims the new version with the old content
-		// and its tab stays as it is: that takes a render longer than
-		// devDebounce, rare enough in dev, and the next save mends it.
-		s.devPage = func(body []byte) []byte { return inject(body, d.version()) }
+		// devPage reads the version before the page is rendered: a file
+		// that changes during the render moves the version on, and the
+		// tab, seeing a newer one, reloads.
+		s.devPage = func(c *fiber.Ctx, body []byte) []byte {
+			return inject(s.markStylesheets(body), version(c))
+		}
 
 		writeTimeout := s.app.Config().WriteTimeout
 		s.app.Get(events, func(c *fiber.Ctx) error { return d.serveEvents(c, writeTimeout) })
 		s.app.Get(base+"/_atoll/dev.js", func(c *fiber.Ctx) error {
-			httpcache.NoStore(c)
-			c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
-			return c.SendString(devScript)
+			return devText(c, "text/javascript; charset=utf-8", devtab.Script)
+		})
+		s.app.Get(base+"/_atoll/dev.css", func(c *fiber.Ctx) error {
+			return devText(c, "text/css; charset=utf-8", devtab.Stylesheet)
+		})
+		// A stylesheet as it is on disk now, for the dev script to swap
+		// in place: from the site's own origin, so style-src 'self'
+		// allows it, as it allows the fingerprinted URL.
+		s.app.Get(base+"/_atoll/dev/style/*", func(c *fiber.Ctx) error {
+			name := path.Clean(c.Params("*"))
+			if !strings.HasSuffix(name, ".css") || strings.HasPrefix(name, "..") || path.IsAbs(name) {
+				return fiber.ErrNotFound
+			}
+			b, err := fs.ReadFile(s.files, "public/"+name)
+			if err != nil {
+				return fiber.ErrNotFound
+			}
+			return devText(c, "text/css; charset=utf-8", string(b))
 		})
 		// Error pages (a template that does not render, a 404) carry the
 		// script too, so that the tab showing the error reloads itself
-		// once the file is fixed. This runs only for what the page route
-		// answers: every route registered before it ends the chain.
+		// once the file is fixed. A page that does not render shows its
+		// error with its file, line and the lines around it, as the
+		// overlay over the tab; the dev script, probing a page before it
+		// reloads, finds the error by its header and keeps the tab as it
+		// is. This runs only for what the page route answers: every
+		// route registered before it ends the chain.
 		s.app.Use(func(c *fiber.Ctx) error {
-			version := d.version()
+			v := version(c)
 			err := c.Next()
 			if err == nil {
 				return nil
+			}
+			var fe *fiber.Error
+			if !errors.As(err, &fe) { // a page that does not render; statuses (404, 405) go to the error handler
+				c.Locals(localError, err)
+				httpcache.NoStore(c)
+				c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+				c.Set(devErrorHeader, "1")
+				p := devtab.Locate(s.cfg.Root, devtab.KindTemplate, "This page does not render", err.Error())
+				status := fiber.StatusInternalServerError
+				if c.Get(devProbeHeader) != "" {
+					// The dev script looking before it reloads: the header
+					// says what failed, and a 200 keeps the browser from
+					// logging a failed load in the console.
+					status = fiber.StatusOK
+				}
+				return c.Status(status).Send(inject(devErrorPage(p), v))
 			}
 			if err := s.handleError(c, err); err != nil {
 				return err
 			}
 			r := c.Response()
 			if bytes.HasPrefix(r.Header.ContentType(), []byte("text/html")) && len(r.Header.ContentEncoding()) == 0 {
-				r.SetBodyRaw(inject(r.Body(), version))
+				r.SetBodyRaw(inject(r.Body(), v))
 			}
 			return nil
 		})
@@ -101,6 +151,61 @@ func init() {
 		// watcher goes with the process.
 		s.app.Hooks().OnShutdown(d.close)
 	}
+}
+
+// Headers shared with atoll dev's proxy (internal/devloop) and the dev
+// script (internal/devtab).
+const (
+	devVersionHeader = "X-Atoll-Dev-Version"
+	devErrorHeader   = "X-Atoll-Dev-Error"
+	devProbeHeader   = "X-Atoll-Dev-Probe"
+)
+
+// devText sends a dev file, never cached.
+func devText(c *fiber.Ctx, contentType, body string) error {
+	httpcache.NoStore(c)
+	c.Set(fiber.HeaderContentType, contentType)
+	return c.SendString(body)
+}
+
+// markStylesheets marks each of the site's stylesheets in a page, inlined
+// or linked, with data-atoll-asset and its name under public/, so that
+// the dev script knows which element to swap when the file changes.
+func (s *Server) markStylesheets(body []byte) []byte {
+	a := s.asset()
+	fs.WalkDir(s.files, "public", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(p, ".css") {
+			return nil
+		}
+		name := strings.TrimPrefix(p, "public/")
+		mark := ` data-atoll-asset="` + html.EscapeString(name) + `"`
+		if in, err := a.Inline(name); err == nil && strings.HasPrefix(string(in), "<style>") {
+			body = bytes.ReplaceAll(body, []byte(in), []byte("<style"+mark+">"+strings.TrimPrefix(string(in), "<style>")))
+		}
+		if u, err := a.URL(name); err == nil {
+			body = bytes.ReplaceAll(body, []byte(`href="`+u+`"`), []byte(`href="`+u+`"`+mark))
+		}
+		return nil
+	})
+	return body
+}
+
+// devErrorPage shows a page that does not render: the problem as JSON for
+// the dev script's overlay (a data block, which no policy governs), and
+// as text for a look at the source.
+func devErrorPage(p devtab.Problem) []byte {
+	data, _ := json.Marshal(p)
+	// A data block ends at the first "</script": escape every "<".
+	data = bytes.ReplaceAll(data, []byte("<"), []byte(`\u003c`))
+	at := p.File
+	if p.Line > 0 {
+		at += ":" + strconv.Itoa(p.Line)
+	}
+	return fmt.Appendf(nil, `<!doctype html><html lang="en"><head><meta charset="utf-8">`+
+		`<meta name="viewport" content="width=device-width, initial-scale=1"><title>500 · dev error · Atoll</title>`+
+		`<script type="application/json" id="atoll-dev-problem">%s</script></head>`+
+		`<body><main data-dev-error><h1>%s</h1><p>%s</p><pre>%s</pre></main></body></html>`,
+		data, html.EscapeString(p.Title), html.EscapeString(at), html.EscapeString(p.Message))
 }
 
 // devReload is the state the browsers compare against: this process's
@@ -178,7 +283,7 @@ func (d *devReload) serveEvents(c *fiber.Ctx, writeTimeout time.Duration) error 
 	conn := c.Context().Conn()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		version, changed := d.current()
-		fmt.Fprintf(w, "retry: 200\nevent: hello\ndata: %s\n\n", version)
+		fmt.Fprintf(w, "retry: 200\nevent: hello\ndata: {\"version\":%q}\n\n", version)
 		ping := time.NewTicker(devPing)
 		defer ping.Stop()
 		for {
@@ -193,7 +298,7 @@ func (d *devReload) serveEvents(c *fiber.Ctx, writeTimeout time.Duration) error 
 				return
 			case <-changed:
 				version, changed = d.current()
-				fmt.Fprintf(w, "event: reload\ndata: %s\n\n", version)
+				fmt.Fprintf(w, "event: reload\ndata: {\"version\":%q}\n\n", version)
 			case <-ping.C:
 				w.WriteString(": ping\n\n")
 			}
@@ -281,27 +386,3 @@ func addTree(w *fsnotify.Watcher, dir string) error {
 		return nil
 	})
 }
-
-// devScript is {base}/_atoll/dev.js. Its script element carries the
-// events URL and the version the page was rendered in; any other version
-// in a hello or a reload means the page is out of date. A boosted
-// navigation may run the head's scripts again: one listener is enough.
-// window.atollDevReload is the EventSource, for a look in the console (or
-// a test) at its readyState.
-const devScript = `// Atoll dev reload (make dev only): reloads the page when the site's files change or the server restarts.
-(() => {
-  if (window.atollDevReload) return;
-  const script = document.currentScript;
-  const rendered = script.dataset.version;
-  const events = new EventSource(script.dataset.events);
-  window.atollDevReload = events;
-  const check = (e) => {
-    if (e.data !== rendered) {
-      events.close();
-      location.reload();
-    }
-  };
-  events.addEventListener("hello", check);
-  events.addEventListener("reload", check);
-})();
-`

@@ -137,6 +137,15 @@ func (s *Server) stitch(src pages.Source, out []byte, placed []*islands.Placemen
 // accepts gzip. The renders stop when the client leaves.
 func (s *Server) sendFilled(c *fiber.Ctx, st *islands.Stitch) error {
 	cookies := st.Cookies(s.islands, func(name string) string { return c.Cookies(name) })
+	if s.devPage != nil {
+		// Dev mode: the reload script goes where the page ends and reads
+		// the request, so the islands are rendered into the page first.
+		var buf bytes.Buffer
+		if err := s.islands.Fill(c.UserContext(), st, cookies, &buf, func() error { return nil }); err != nil {
+			return err
+		}
+		return sendDynamic(c, s.devPage(c, buf.Bytes()))
+	}
 	gz := compress.Accepts(c.Get(fiber.HeaderAcceptEncoding), compress.Gzip)
 	if gz {
 		c.Set(fiber.HeaderContentEncoding, compress.Gzip)
@@ -144,22 +153,11 @@ func (s *Server) sendFilled(c *fiber.Ctx, st *islands.Stitch) error {
 	if c.Method() == fiber.MethodHead {
 		return nil
 	}
-	devPage := s.devPage
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		var out interface{ Write([]byte) (int, error) } = w
 		flush := w.Flush
-		if devPage != nil {
-			// The dev reload script goes where the page ends; it reads
-			// no island, so the islands are rendered into the page first.
-			var buf bytes.Buffer
-			if s.islands.Fill(ctx, st, cookies, &buf, func() error { return nil }) == nil {
-				w.Write(devPage(buf.Bytes()))
-			}
-			w.Flush()
-			return
-		}
 		if gz {
 			zw, _ := gzip.NewWriterLevel(w, gzip.DefaultCompression)
 			out = zw

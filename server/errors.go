@@ -1,22 +1,28 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html"
 	"net/http"
-	"strings"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/atollhq/atoll/action"
 	"github.com/atollhq/atoll/internal/httpcache"
 	"github.com/atollhq/atoll/internal/islands"
+	"github.com/atollhq/atoll/store"
 )
 
-// handleError is the one place that turns an error into a response. Island
-// requests get an error-state fragment; everything else gets a page. The
-// visitor never sees the error's text; the request log records it once.
+// handleError is the one place that turns an error into a response, by
+// the error's type: an island's *islands.Failure becomes its error-state
+// fragment, an action's *actionFailure or *action.Problem an alert
+// fragment, anything else a page. The routes make sure their errors have
+// their type (islandFailures, actionFailures), so the URL is never
+// consulted. The visitor never sees the error's text; the request log
+// records it once.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	c.Locals(localError, err)
 	httpcache.NoStore(c)
@@ -30,39 +36,107 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if len(c.Route().Handlers) == 0 { // refused by the HTTP layer: no middleware logged it
 		s.refused.record(c, status, err)
 	}
-	var prob *action.Problem
-	if errors.As(err, &prob) || strings.HasPrefix(c.Path(), s.cfg.BasePath+"/actions/") {
-		msg := "Something went wrong. Please try again."
-		switch {
-		case prob != nil:
-			status, msg = prob.Status, prob.Message
-		case status == fiber.StatusForbidden:
-			msg = "This request came from another site and was refused."
-		case status == fiber.StatusRequestEntityTooLarge:
-			msg = "That was too much to send."
-		}
-		return c.Status(status).SendString(`<span class="action-error" role="alert">` + html.EscapeString(msg) + `</span>`)
-	}
 	var f *islands.Failure
-	if errors.As(err, &f) || strings.HasPrefix(c.Path(), s.cfg.BasePath+islands.Path) {
-		if f == nil {
-			f = &islands.Failure{Status: status, Outcome: islands.OutcomeRejected, Message: "This part of the page could not load."}
-		}
+	var af *actionFailure
+	var prob *action.Problem
+	switch {
+	case errors.As(err, &f):
 		c.Set("X-Robots-Tag", "noindex")
+		if f.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(f.RetryAfter))
+		}
 		if f.Outcome != "" {
 			c.Locals(islands.LocalOutcome, f.Outcome)
 		}
 		return c.Status(f.Status).Send(s.islands.FailureFragment(f))
-	}
-	if status == fiber.StatusNotFound {
+	case errors.As(err, &af):
+		if af.retryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(af.retryAfter))
+		}
+		return c.Status(af.status).SendString(actionAlert(af.message))
+	case errors.As(err, &prob):
+		return c.Status(prob.Status).SendString(actionAlert(prob.Message))
+	case status == fiber.StatusNotFound:
 		return c.Status(status).Send(s.site.NotFound.Body)
-	}
-	if s.cfg.Dev && status >= 500 {
+	case s.cfg.Dev && status >= 500:
 		// Dev mode only: the error itself, with the template file and
 		// line it names, where the developer is looking.
 		return c.Status(status).Send(s.devErrorPage(status, err))
 	}
 	return c.Status(status).Send(s.errorPage(status))
+}
+
+func actionAlert(msg string) string {
+	return `<span class="action-error" role="alert">` + html.EscapeString(msg) + `</span>`
+}
+
+// actionFailure is an action that failed for a reason other than its own
+// refusal (*action.Problem): a refusal before its handler ran, a store
+// that could not be reached, a deadline, a bug. Its message is the
+// visitor's; its cause only the log's.
+type actionFailure struct {
+	status     int
+	message    string
+	retryAfter int
+	cause      error
+}
+
+func (a *actionFailure) Error() string { return a.cause.Error() }
+func (a *actionFailure) Unwrap() error { return a.cause }
+
+// actionFailures gives every error an action route ends with its type:
+// a *action.Problem stays as it is, anything else becomes an
+// *actionFailure with the status and message that fit it. A store that
+// could not be reached is 503 with Retry-After, counted in the store's
+// health rather than logged as an error.
+func (s *Server) actionFailures(c *fiber.Ctx) error {
+	err := c.Next()
+	if err == nil {
+		return nil
+	}
+	var prob *action.Problem
+	if errors.As(err, &prob) {
+		return err
+	}
+	af := &actionFailure{status: fiber.StatusInternalServerError, message: "Something went wrong. Please try again.", cause: err}
+	var fe *fiber.Error
+	switch {
+	case store.Unavailable(err):
+		af.status, af.message, af.retryAfter = fiber.StatusServiceUnavailable, "This is temporarily unavailable. Please try again in a moment.", retryAfterStore
+		s.health.unavailable(s.now(), err)
+	case errors.Is(err, context.DeadlineExceeded):
+		af.status, af.message = fiber.StatusGatewayTimeout, "That took too long. Please try again."
+	case errors.As(err, &fe):
+		af.status = fe.Code
+		switch fe.Code {
+		case fiber.StatusForbidden:
+			af.message = "This request came from another site and was refused."
+		case fiber.StatusRequestEntityTooLarge:
+			af.message = "That was too much to send."
+		default:
+			af.message = http.StatusText(fe.Code) + "."
+		}
+	}
+	return af
+}
+
+// islandFailures gives every error an island route ends with its type,
+// *islands.Failure: the handlers return one already; what middleware
+// returns before them (a body too large) is classified the same way.
+func islandFailures(c *fiber.Ctx) error {
+	err := c.Next()
+	if err == nil {
+		return nil
+	}
+	var f *islands.Failure
+	if errors.As(err, &f) {
+		return err
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return &islands.Failure{Status: fe.Code, Outcome: islands.OutcomeRejected, Message: "This part of the page could not load.", Cause: err}
+	}
+	return islands.Fail(nil, err)
 }
 
 // devErrorPage shows err in the browser, for dev mode.

@@ -80,7 +80,7 @@ func Command(ctx context.Context, site Site, args []string, lookup func(string) 
 	}
 	log := zerolog.New(out).Level(cfg.Level()).With().Timestamp().Logger()
 	if cfg.Dev {
-		log.Warn().Msg("dev mode: templates are read from disk on every request and pages are not cached")
+		log.Info().Msg("dev mode: templates are read from disk on every request and pages are not cached")
 	}
 	app := &App{Config: cfg, Log: log, Site: site}
 	return app.Run(ctx)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -226,19 +225,20 @@ func (s *Server) livez(c *fiber.Ctx) error {
 	return c.SendString("ok\n")
 }
 
-// readyz answers 200 when the server should get traffic: it is not
-// shutting down and its store answers; 503 otherwise, so a load balancer
-// drains it first.
+// readyz answers 200 when this replica should get traffic: it is not
+// starting or draining, and it can serve its pages. It never follows the
+// shared store: every replica shares it, so a store outage would take
+// them all out of the balancer at once and turn a dimmed site into a
+// dead one (see /healthz/store for the store). A SQLite file removed or
+// replaced under the server fails it: that replica's writes would be
+// lost.
 func (s *Server) readyz(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if s.draining.Load() {
 		return c.Status(fiber.StatusServiceUnavailable).SendString("shutting down\n")
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), time.Second)
-	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		s.log.Error().Err(err).Msg("readyz: store does not answer")
-		return c.Status(fiber.StatusServiceUnavailable).SendString("store unavailable\n")
+	if err := s.checkDBFile(); err != nil {
+		return c.Status(fiber.StatusServiceUnavailable).SendString(err.Error() + "\n")
 	}
 	return c.SendString("ok\n")
 }

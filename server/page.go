@@ -51,11 +51,14 @@ func (s *Server) page(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderVary, pageVary)
 	if s.cfg.Dev || p.Mode == pages.SSR {
-		fresh, err := s.render(route)
-		if err != nil {
-			if !ok {
-				return fiber.ErrNotFound
-			}
+		fresh, found, err := s.renderer.Render(route)
+		switch {
+		case err == nil && !found, err != nil && !ok && !s.cfg.Dev:
+			return fiber.ErrNotFound
+		case err != nil:
+			// In dev mode a page of its own: a page that does not render
+			// takes no other page down, even when the site did not build
+			// at startup.
 			return err
 		}
 		httpcache.NoStore(c)
@@ -63,7 +66,7 @@ func (s *Server) page(c *fiber.Ctx) error {
 			return s.sendFilled(c, fresh.Stitch)
 		}
 		if s.devPage != nil {
-			return sendDynamic(c, s.devPage(fresh.Body))
+			return sendDynamic(c, s.devPage(c, fresh.Body))
 		}
 		return sendDynamic(c, fresh.Body)
 	}

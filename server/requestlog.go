@@ -12,6 +12,7 @@ import (
 
 	"github.com/atollhq/atoll/internal/islands"
 	"github.com/atollhq/atoll/internal/requestid"
+	"github.com/atollhq/atoll/store"
 )
 
 const localError = "atoll.error"
@@ -38,39 +39,50 @@ func requestLog(log zerolog.Logger, handleError fiber.ErrorHandler) fiber.Handle
 		}
 
 		status := c.Response().StatusCode()
-		ev := log.Info()
 		err, _ := c.Locals(localError).(error)
-		switch {
-		case status >= 500:
-			ev = log.Error()
-		case err != nil && status != fiber.StatusNotFound:
-			ev = log.Warn()
-		}
-		ev = ev.Str("request_id", id).Str("method", c.Method()).Str("path", c.Path()).
+		var f *islands.Failure
+		errors.As(err, &f)
+		ev := log.WithLevel(levelOf(status, err, f)).Str("request_id", id).Str("method", c.Method()).Str("path", c.Path()).
 			Int("status", status).Dur("latency", time.Since(start))
-		if name, ok := c.Locals(islands.LocalIsland).(string); ok {
-			ev = ev.Str("island", name)
-		}
 		if d, ok := c.Locals(islands.LocalRender).(time.Duration); ok {
 			ev = ev.Dur("render", d)
 		}
-		if o, ok := c.Locals(islands.LocalOutcome).(islands.Outcome); ok {
-			ev = ev.Str("outcome", string(o))
-		}
-		if err != nil && status != fiber.StatusNotFound {
+		switch {
+		case f != nil:
+			ev = f.Annotate(ev)
+		case err != nil && status != fiber.StatusNotFound:
 			ev = ev.AnErr("error", err)
-			var f *islands.Failure
-			if errors.As(err, &f) && f.Stack != nil {
-				ev = ev.Bytes("stack", f.Stack)
-			}
 			var p *panicError
 			if errors.As(err, &p) {
 				ev = ev.Bytes("stack", p.stack)
+			}
+		default:
+			if name, ok := c.Locals(islands.LocalIsland).(string); ok {
+				ev = ev.Str("island", name)
+			}
+			if o, ok := c.Locals(islands.LocalOutcome).(islands.Outcome); ok {
+				ev = ev.Str("outcome", string(o))
 			}
 		}
 		ev.Msg("request")
 		return nil
 	}
+}
+
+// levelOf is the level of a request's log line: info for an answer, and
+// for a failure the level its type gives it (an island's Failure.Level;
+// a store outage info, since the outage is logged once where it is
+// noticed); otherwise error for a server-side failure, warn for a refusal.
+func levelOf(status int, err error, f *islands.Failure) zerolog.Level {
+	switch {
+	case f != nil:
+		return f.Level()
+	case err == nil || status == fiber.StatusNotFound || store.Unavailable(err):
+		return zerolog.InfoLevel
+	case status >= 500:
+		return zerolog.ErrorLevel
+	}
+	return zerolog.WarnLevel
 }
 
 // LogBuffer batches log lines on their way to w, so that a request's log

@@ -108,8 +108,16 @@ type Server struct {
 	built     time.Time
 	metrics   *metrics
 	draining  atomic.Bool
-	// devPage, in a dev build, adds the reload script to each page.
-	devPage func([]byte) []byte
+	// ctx ends when the server has stopped for good (after Shutdown's
+	// grace): batch streams still rendering are cancelled then.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// health follows the shared store; dbFile is the SQLite file opened,
+	// if any, watched for removal.
+	health *storeHealth
+	dbFile *dbFile
+	// devPage, in a dev build, adds the dev script to each page.
+	devPage func(c *fiber.Ctx, body []byte) []byte
 	// files hold pages/, layouts/ and public/.
 	files fs.FS
 	// refused logs and counts requests refused before routing.
@@ -167,6 +175,9 @@ func New(o Options) (*Server, error) {
 		s.actionSet = action.Default
 	}
 	s.refused = newRefused(o.Log, s.metrics.registry)
+	s.health = newStoreHealth(o.Log, s.metrics.registry, o.Now())
+	s.dbFile = openedDBFile(o.Config.DB)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	rawKeys := o.Config.Keys
 	if len(rawKeys) == 0 { // a Server made without App; Validate allows this only for a SQLite store
 		k, _ := seal.ParseKeys(seal.GenerateKey())
@@ -189,14 +200,16 @@ func New(o Options) (*Server, error) {
 		Log:      o.Log,
 		Keys:     keys,
 		Base:     o.Config.BasePath,
-		Observe:  s.metrics.observeIsland,
+		Observe:  s.observeIsland,
+		Context:  s.ctx,
 		Islands:  s.islandSet,
 		Events:   announced(s.actionSet, o.Site.Events),
+		Root:     devRoot(o.Config),
 	})
 	if err != nil {
 		return nil, err
 	}
-	if s.actions, err = action.NewEngine(action.Options{Store: o.Store, Services: services, Now: o.Now, Base: o.Config.BasePath, Actions: s.actionSet}); err != nil {
+	if s.actions, err = action.NewEngine(action.Options{Store: o.Store, Services: services, Now: o.Now, Base: o.Config.BasePath, Actions: s.actionSet, Timeout: o.Config.ActionTimeout}); err != nil {
 		return nil, err
 	}
 	s.renderer = pages.Renderer{FS: files, Funcs: s.pageFuncs(files), Built: s.built, Now: o.Now}
@@ -267,6 +280,7 @@ func New(o Options) (*Server, error) {
 }
 
 func (s *Server) routes() {
+	s.refused.refuseUnknownMethods(s.app)
 	base := s.cfg.BasePath
 	s.app.Use(s.metrics.http.middleware) // outermost: it sees the status the error handler chose
 	s.app.Use(s.closeWhenDraining)
@@ -286,18 +300,30 @@ func (s *Server) routes() {
 		a := s.asset()
 		s.app.Use(secureHeaders(ContentSecurityPolicy(a.Hashes(".js"), a.Hashes(".css"))))
 	}
-	s.app.Use(limitBody(MaxBody))
-	s.app.Use(s.limitURI)
+	// Each route classifies its own errors first (actionFailures,
+	// islandFailures), then applies the limits, so the error handler goes
+	// by the errors' type.
+	uri, body := s.limitURI, limitBody(MaxBody)
 	s.app.Get("/livez", s.livez)
 	s.app.Get("/readyz", s.readyz)
-	s.app.All(base+"/actions/*", crossOriginProtection(s.cfg.Origin), s.actions.Handle)
-	s.app.All(base+islands.Path, s.islands.HandleBatch)
-	s.app.All(base+islands.Path+"/:name", s.islands.Handle)
-	s.app.Get(base+assets.Prefix+"*", func(c *fiber.Ctx) error { return s.asset().Handle(c) })
+	s.app.Get("/healthz/store", s.storeStatus)
+	s.app.All(base+"/actions/*", s.actionFailures, uri, body, crossOriginProtection(s.cfg.Origin), s.actions.Handle)
+	s.app.All(base+islands.Path, islandFailures, uri, body, s.islands.HandleBatch)
+	s.app.All(base+islands.Path+"/:name", islandFailures, uri, body, s.islands.Handle)
+	s.app.Get(base+assets.Prefix+"*", uri, func(c *fiber.Ctx) error { return s.asset().Handle(c) })
 	if s.cfg.Dev && devExtras != nil {
 		devExtras(s)
 	}
-	s.app.All("/*", s.page)
+	s.app.All("/*", uri, body, s.page)
+}
+
+// devRoot is where dev mode reads island template files: the site's
+// root; empty (the embedded copies) outside dev mode.
+func devRoot(c config.Config) string {
+	if !c.Dev {
+		return ""
+	}
+	return c.Root
 }
 
 // devExtras is set only in a program built with the atolldev tag (make
@@ -385,8 +411,26 @@ func (s *Server) Serve(ln net.Listener) error {
 // requests in flight to finish.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
-	return s.app.ShutdownWithContext(ctx)
+	err := s.app.ShutdownWithContext(ctx)
+	s.cancel() // what still renders for a stream outlived the grace period
+	for _, r := range s.fresh {
+		if rerr := r.Stop(ctx); rerr != nil && err == nil {
+			err = fmt.Errorf("page regeneration still running: %w", rerr)
+		}
+	}
+	return err
 }
+
+// observeIsland records how a render ended in the metrics, and a store
+// outage in the store's health.
+func (s *Server) observeIsland(name string, o islands.Outcome, took time.Duration) {
+	s.metrics.observeIsland(name, o, took)
+	if o == islands.OutcomeUnavailable {
+		s.health.unavailable(s.now(), errIslandUnavailable)
+	}
+}
+
+var errIslandUnavailable = errors.New("an island could not reach the store")
 
 // render renders one route afresh from the site's files.
 func (s *Server) render(route string) (*pages.Page, error) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -151,5 +152,116 @@ func TestPostgresMigrationsRunOnceUnderConcurrentStarts(t *testing.T) {
 	_, err := OpenPostgres(context.Background(), url, time.Now)
 	if err == nil || !strings.Contains(err.Error(), `"site"`) {
 		t.Fatalf("opening without the site's migrations: %v, want a refusal naming the owner", err)
+	}
+}
+
+// TestTxContract checks what actions rely on: one transaction that the
+// store's methods and From join, committed or rolled back whole, and the
+// keys of answers claimed and recorded in it.
+func TestTxContract(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			site := Migration{Owner: "site", SQL: `CREATE TABLE notes (body TEXT NOT NULL)`}
+			s := b.open(t, time.Now, site)
+			notes := func() (n int) {
+				if err := s.DB().QueryRow(`SELECT COUNT(*) FROM notes`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if _, ok := From(ctx, s.DB()).(*sql.DB); !ok {
+				t.Fatal("From outside a transaction is not the database")
+			}
+			boom := errors.New("boom")
+			var guest Session
+			err := s.Tx(ctx, func(ctx context.Context) error {
+				if _, ok := From(ctx, s.DB()).(*sql.Tx); !ok {
+					t.Fatal("From inside Tx is not the transaction")
+				}
+				var err error
+				if guest, err = s.NewSession(ctx); err != nil {
+					return err
+				}
+				if _, err := From(ctx, s.DB()).ExecContext(ctx, `INSERT INTO notes (body) VALUES ('x')`); err != nil {
+					return err
+				}
+				// A Tx inside joins this one; its error rolls back both.
+				return s.Tx(ctx, func(ctx context.Context) error {
+					if _, err := s.SignIn(ctx, "Ada", guest.ID); err != nil {
+						return err
+					}
+					return boom
+				})
+			})
+			if !errors.Is(err, boom) {
+				t.Fatalf("Tx = %v, want the function's error", err)
+			}
+			if st, _ := s.Stats(ctx); notes() != 0 || st != (Stats{}) {
+				t.Fatalf("a rolled-back Tx left %d notes and %+v", notes(), st)
+			}
+			if err := s.Tx(ctx, func(ctx context.Context) error {
+				_, err := From(ctx, s.DB()).ExecContext(ctx, `INSERT INTO notes (body) VALUES ('y')`)
+				return err
+			}); err != nil || notes() != 1 {
+				t.Fatalf("a committed Tx: %v, %d notes", err, notes())
+			}
+
+			// Writers at once: each waits its turn, none fails as busy.
+			var wg sync.WaitGroup
+			errs := make(chan error, 16)
+			for range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs <- s.Tx(ctx, func(ctx context.Context) error {
+						if _, err := s.NewSession(ctx); err != nil {
+							return err
+						}
+						_, err := From(ctx, s.DB()).ExecContext(ctx, `INSERT INTO notes (body) VALUES ('z')`)
+						return err
+					})
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatalf("concurrent writers: %v", err)
+				}
+			}
+			if notes() != 17 {
+				t.Fatalf("%d notes after 16 concurrent writers, want 17", notes())
+			}
+
+			// Keys.
+			claim := func(fp string) (Answer, bool, error) {
+				var a Answer
+				var found bool
+				err := s.Tx(ctx, func(ctx context.Context) error {
+					var err error
+					if a, found, err = s.ClaimKey(ctx, "scope", "key-0123456789abcdef", fp); err != nil || found {
+						return err
+					}
+					return s.RecordAnswer(ctx, "scope", "key-0123456789abcdef", Answer{Status: 200, Trigger: "t", Body: []byte("<b>ok</b>"), Cookies: []string{"a=1; Path=/", "b=2"}})
+				})
+				return a, found, err
+			}
+			if _, found, err := claim("fp"); err != nil || found {
+				t.Fatalf("first claim: found %v, %v", found, err)
+			}
+			a, found, err := claim("fp")
+			if err != nil || !found || a.Status != 200 || a.Trigger != "t" || string(a.Body) != "<b>ok</b>" || len(a.Cookies) != 2 || a.Cookies[1] != "b=2" {
+				t.Fatalf("second claim: %+v, found %v, %v; want the recorded answer", a, found, err)
+			}
+			if _, _, err := claim("other"); !errors.Is(err, ErrKeyReused) {
+				t.Fatalf("a claim with another fingerprint: %v, want ErrKeyReused", err)
+			}
+			if err := s.Tx(ctx, func(ctx context.Context) error {
+				return s.RecordAnswer(ctx, "scope", "never-claimed-0123456789", Answer{Status: 200})
+			}); err == nil {
+				t.Fatal("an answer was recorded for a key never claimed")
+			}
+		})
 	}
 }

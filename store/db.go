@@ -19,6 +19,9 @@ type sqlStore struct {
 	tryLock func(ctx context.Context, tx *sql.Tx, key int64) (bool, error)
 	// closed runs after the database is closed.
 	closed func()
+	// writer, where one process owns the database (SQLite), queues this
+	// process's transactions for its one write lock; nil otherwise.
+	writer chan struct{}
 }
 
 // Advisory lock keys (PostgreSQL), one per job that runs once per
@@ -111,22 +114,26 @@ func (s *sqlStore) DB() *sql.DB { return s.db }
 // PurgeExpired implements Store. With several replicas on one database
 // only one purges at a time: the others find the lock taken and skip.
 func (s *sqlStore) PurgeExpired(ctx context.Context) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store: purge: %w", err)
-	}
-	defer tx.Rollback()
-	if s.tryLock != nil {
-		if ok, err := s.tryLock(ctx, tx, purgeLock); err != nil || !ok {
-			return 0, err
+	var n int64
+	err := s.Tx(ctx, func(ctx context.Context) error {
+		tx, _ := txFrom(ctx)
+		if s.tryLock != nil {
+			if ok, err := s.tryLock(ctx, tx, purgeLock); err != nil || !ok {
+				return err
+			}
 		}
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, s.now().Unix())
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, s.now().Unix())
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		_, err = tx.ExecContext(ctx, `DELETE FROM action_answers WHERE expires_at <= $1`, s.now().Unix())
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: purge: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return n, tx.Commit()
+	return n, nil
 }
 
 // Ping implements Store.
@@ -150,7 +157,7 @@ func (s *sqlStore) Session(ctx context.Context, id string) (Session, error) {
 	var userID sql.NullInt64
 	var name sql.NullString
 	var expires int64
-	err := s.db.QueryRowContext(ctx, `SELECT s.id, s.user_id, u.name, s.expires_at FROM sessions s
+	err := From(ctx, s.db).QueryRowContext(ctx, `SELECT s.id, s.user_id, u.name, s.expires_at FROM sessions s
 		LEFT JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2`, id, s.now().Unix()).
 		Scan(&sess.ID, &userID, &name, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -167,7 +174,7 @@ func (s *sqlStore) Session(ctx context.Context, id string) (Session, error) {
 func (s *sqlStore) NewSession(ctx context.Context) (Session, error) {
 	now := s.now()
 	sess := Session{ID: NewSessionID(), Expires: now.Add(SessionTTL)}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, NULL, $2, $3)`,
+	_, err := From(ctx, s.db).ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, NULL, $2, $3)`,
 		sess.ID, now.Unix(), sess.Expires.Unix())
 	if err != nil {
 		return Session{}, fmt.Errorf("store: new session: %w", err)
@@ -175,17 +182,26 @@ func (s *sqlStore) NewSession(ctx context.Context) (Session, error) {
 	return sess, nil
 }
 
-// SignIn implements Store.
+// SignIn implements Store. Its statements are one transaction: the
+// caller's, when ctx carries one (see Tx), or its own.
 func (s *sqlStore) SignIn(ctx context.Context, name, replaces string) (Session, error) {
-	now := s.now()
-	tx, err := s.db.BeginTx(ctx, nil)
+	var sess Session
+	err := s.Tx(ctx, func(ctx context.Context) error {
+		var err error
+		sess, err = s.signIn(ctx, From(ctx, s.db), name, replaces)
+		return err
+	})
 	if err != nil {
 		return Session{}, fmt.Errorf("store: sign in: %w", err)
 	}
-	defer tx.Rollback()
+	return sess, nil
+}
+
+func (s *sqlStore) signIn(ctx context.Context, tx Querier, name, replaces string) (Session, error) {
+	now := s.now()
 	var userID int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING id`, name, now.Unix()).Scan(&userID); err != nil {
-		return Session{}, fmt.Errorf("store: sign in: %w", err)
+		return Session{}, err
 	}
 	sess := Session{ID: NewSessionID(), UserID: userID, UserName: name, Expires: now.Add(SessionTTL)}
 	moved := int64(0)
@@ -193,25 +209,22 @@ func (s *sqlStore) SignIn(ctx context.Context, name, replaces string) (Session, 
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET id = $1, user_id = $2, created_at = $3, expires_at = $4
 			WHERE id = $5 AND expires_at > $3`, sess.ID, userID, now.Unix(), sess.Expires.Unix(), replaces)
 		if err != nil {
-			return Session{}, fmt.Errorf("store: sign in: %w", err)
+			return Session{}, err
 		}
 		moved, _ = res.RowsAffected()
 	}
 	if moved == 0 {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 			sess.ID, userID, now.Unix(), sess.Expires.Unix()); err != nil {
-			return Session{}, fmt.Errorf("store: sign in: %w", err)
+			return Session{}, err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return Session{}, fmt.Errorf("store: sign in: %w", err)
 	}
 	return sess, nil
 }
 
 // DeleteSession implements Store.
 func (s *sqlStore) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
+	if _, err := From(ctx, s.db).ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,7 +26,12 @@ var postgresMigrations = []Migration{
 		expires_at BIGINT NOT NULL
 	);
 	CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires_at);`},
+	{Owner: "atoll", SQL: answersTable("BIGINT", "BYTEA")},
 }
+
+// DefaultMaxConns is the size of a replica's connection pool unless the
+// URL sets pool_max_conns.
+const DefaultMaxConns = 16
 
 // Postgres is the Store for several replicas: PostgreSQL through pgx's
 // connection pool. Migrations and the expired-session purge each run
@@ -46,6 +52,12 @@ func OpenPostgres(ctx context.Context, url string, now func() time.Time, site ..
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default is the number of CPUs, at least 4: too few
+		// when each action holds a connection for its transaction and a
+		// repeat of its key waits on one of its own.
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

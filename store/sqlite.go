@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
@@ -28,7 +29,11 @@ var engineMigrations = []Migration{
 	);
 	CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires_at);
 	DROP TABLE IF EXISTS schema_version;`},
+	{Owner: "atoll", SQL: answersTable("INTEGER", "BLOB")},
 }
+
+// busyTimeout is how long a SQLite writer waits for the write lock.
+const busyTimeout = 5 * time.Second
 
 // SQLite is the embedded Store: one file, WAL mode, foreign keys on, a
 // busy timeout so concurrent writers wait rather than fail.
@@ -49,13 +54,13 @@ func OpenSQLite(path string, now func() time.Time, site ...Migration) (*SQLite, 
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"?_pragma=busy_timeout(" + strconv.Itoa(int(busyTimeout/time.Millisecond)) + ")&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	s := &SQLite{sqlStore{db: db, now: now}}
+	s := &SQLite{sqlStore{db: db, now: now, writer: make(chan struct{}, 1)}}
 	if err := migrate(db, nil, append(append([]Migration{}, engineMigrations...), site...)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -60,10 +60,28 @@ type Store interface {
 	// DeleteSession removes a session and, by cascade, the site's rows
 	// that belong to it.
 	DeleteSession(ctx context.Context, id string) error
-	// PurgeExpired deletes expired sessions and reports how many went.
+	// PurgeExpired deletes expired sessions, and answers kept past
+	// AnswerTTL, and reports how many sessions went.
 	PurgeExpired(ctx context.Context) (int64, error)
 	// Stats counts users and live sessions.
 	Stats(ctx context.Context) (Stats, error)
+	// Tx runs fn in one transaction and commits it when fn returns nil;
+	// it rolls back when fn returns an error or ctx ends first. The ctx
+	// fn gets carries the transaction: the store's methods and From use
+	// it, so every statement fn makes, reads included, is part of it. A
+	// Tx inside fn runs in the same transaction.
+	Tx(ctx context.Context, fn func(ctx context.Context) error) error
+	// ClaimKey, inside Tx, claims an Idempotency-Key for one request:
+	// scope is the session it was sent in ("" for none), fingerprint
+	// names the request. It returns found=false when the key is new (the
+	// caller runs the action and calls RecordAnswer in the same Tx) and
+	// the recorded answer when it is not; ErrKeyReused when that answer
+	// was for another fingerprint, ErrKeyBusy when it is not written yet.
+	// On PostgreSQL a claim that another transaction holds waits for it.
+	ClaimKey(ctx context.Context, scope, key, fingerprint string) (a Answer, found bool, err error)
+	// RecordAnswer, in the Tx that claimed the key, keeps the answer
+	// for AnswerTTL.
+	RecordAnswer(ctx context.Context, scope, key string, a Answer) error
 	// DB is the database, for the site's own tables.
 	DB() *sql.DB
 	// Ping reports whether the store answers.

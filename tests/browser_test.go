@@ -21,6 +21,12 @@ import (
 // fails the test, never skips it, when chromium is not installed.
 func browser(t *testing.T) (context.Context, <-chan chromedp.ConsoleMessage) {
 	t.Helper()
+	return browserFor(t, 60*time.Second)
+}
+
+// browserFor is browser for a test that drives its tab for up to limit.
+func browserFor(t *testing.T, limit time.Duration) (context.Context, <-chan chromedp.ConsoleMessage) {
+	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatalf("chromium is not installed, and the browser tests need it: run `apt-get install -y chromium` (.ci/run does this): %v", err)
@@ -35,7 +41,7 @@ func browser(t *testing.T) (context.Context, <-chan chromedp.ConsoleMessage) {
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium at %s: %v", path, err)

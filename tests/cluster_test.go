@@ -40,10 +40,16 @@ var clusterPages = []string{"/", "/about", "/products", "/many", "/many-batched"
 // printed.
 func startCluster(t *testing.T, keys string) *cluster.Cluster {
 	t.Helper()
+	return startClusterOn(t, keys, pgtest.Database(t), clusterEnv)
+}
+
+// startClusterOn is startCluster on the database db, with env for the
+// replicas.
+func startClusterOn(t *testing.T, keys, db string, env []string) *cluster.Cluster {
+	t.Helper()
 	if _, err := cluster.NginxPath(); err != nil {
 		t.Fatalf("the cluster test needs nginx: %v", err)
 	}
-	db := pgtest.Database(t)
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "replicas.log")
 	logs, err := os.Create(logPath)
@@ -52,7 +58,7 @@ func startCluster(t *testing.T, keys string) *cluster.Cluster {
 	}
 	c, err := cluster.Start(cluster.Options{
 		Server: serverBinary(t), DB: db, Keys: keys,
-		Dir: dir, Env: clusterEnv, Output: logs,
+		Dir: dir, Env: env, Output: logs,
 	})
 	if err != nil {
 		logs.Close()

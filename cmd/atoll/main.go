@@ -37,7 +37,7 @@ Usage:
 Commands:
 
 	new DIR   write a new site, a Go module of its own, into DIR
-	dev       serve the site in dev mode: a Go edit rebuilds and restarts it, any edit reloads the open tabs
+	dev       serve the site while you edit it: templates and stylesheets show at once, a Go edit switches to a new server, errors show in the tab
 	genkey    print a fresh key for ATOLL_KEYS
 	nginx     print the nginx configuration for replicas behind one nginx
 	help      print this help, or a command's: atoll help new
@@ -158,17 +158,28 @@ through a replace line in go.mod.`, stderr)
 
 func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flags("dev", "dev [-addr ADDR] [-root DIR] [-pkg PACKAGE]",
-		`Serves the site in dev mode: builds its server with the atolldev tag, runs it
-with ATOLL_DEV=1 and ATOLL_ROOT, builds and restarts it on every Go edit (the
-old server serves until the new one is ready), and leaves edits to pages/,
-layouts/ and public/ to the server, which re-reads them and reloads the open
-tabs. Without ATOLL_KEYS a server on SQLite keeps a key beside its database;
-for one on PostgreSQL this makes a key for the session. Ctrl-C stops it.`, stderr)
+		`Serves the site while you edit it, from a proxy on -addr in front of the site's
+server (built with the atolldev tag, run with ATOLL_DEV=1 and ATOLL_ROOT):
+
+  - page, layout and island templates are read from disk: an edit reloads the
+    open tabs, without a build;
+  - a stylesheet under public/ is swapped into the open tabs in place, keeping
+    what was typed, the focus and the scroll position;
+  - a Go edit builds a new server beside the running one and switches to it
+    once it is ready: no request fails; a build or a start that fails leaves
+    the old server serving;
+  - a compile error, a server that does not start and a template that does not
+    render show over the open tab, with the file, line and code, until fixed.
+
+The terminal shows one line per page view, and builds and errors. The server
+logs at ATOLL_LOG_LEVEL=warn unless that is set. Without ATOLL_KEYS a server
+on SQLite keeps a key beside its database; for one on PostgreSQL this makes a
+key for the session. Ctrl-C stops it.`, stderr)
 	addr := "127.0.0.1:8080"
 	if a := os.Getenv("ATOLL_ADDR"); a != "" {
 		addr = a
 	}
-	fs.StringVar(&addr, "addr", addr, "the server's listen address (default ATOLL_ADDR when set)")
+	fs.StringVar(&addr, "addr", addr, "the address to serve the site on (default ATOLL_ADDR when set)")
 	root := fs.String("root", ".", "the site module's root: the code built and watched, and pages/, layouts/ and public/")
 	pkg := fs.String("pkg", "./cmd/server", "the server's main package, relative to -root")
 	if _, err := parse(fs, args, 0); err != nil {

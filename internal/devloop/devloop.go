@@ -1,26 +1,35 @@
-// Package devloop is `atoll dev`: it builds a site's server with the
-// atolldev tag, runs it in dev mode and keeps it current while you edit.
+// Package devloop is `atoll dev`: it serves a site while you edit it, from
+// a proxy in front of the site's server that never drops a request.
 //
 //	d := &devloop.Dev{Addr: "127.0.0.1:8080", Root: ".", Pkg: "./cmd/server", Env: os.Environ(), Out: os.Stdout, Err: os.Stderr}
 //	err := d.Run(ctx) // until ctx ends
 //
-// What it does on a change:
+// The proxy listens on Addr. Behind it runs the site's server, built with
+// the atolldev tag and started with ATOLL_DEV=1 and ATOLL_ROOT, on a
+// loopback port of its own. The proxy also serves the tabs' event stream
+// ({base}/_atoll/dev/events) and the dev script, and writes one line per
+// page view. What it does on a change:
 //
 //   - A Go file, go.mod or go.sum, or client/*.js in Atoll's own checkout
-//     (the engine embeds its client, so it is built in like Go code): the
-//     server is built again while the old one keeps serving. A build that
-//     fails prints the compiler's errors and leaves the old server
-//     running; one that succeeds replaces it (SIGTERM, wait, start). The
-//     open tabs reload themselves when their event stream reconnects to a
-//     server with another boot id.
-//   - A file under pages/, layouts/ or public/: nothing here; the dev
-//     server renders from disk and tells the tabs to reload
-//     (server/devreload.go).
+//     (the engine embeds its client): the server is built again beside
+//     the running one, which keeps serving. A new server that builds is
+//     started on another port; once it answers /readyz the proxy sends
+//     new requests to it, tells the tabs to reload and stops the old one,
+//     whose requests in flight finish. A build that fails, or a server
+//     that stops before it is ready, leaves the old server serving, and
+//     the error shows in the tabs (file, line, column, the lines around
+//     it) until a save fixes it.
+//   - A stylesheet under public/: the tabs swap it in place, keeping
+//     their state.
+//   - Any other file (page, layout and island templates, scripts, images):
+//     the tabs reload; the dev server reads them from disk, so nothing is
+//     built. A page that no longer renders shows its error over the tab.
 //
 // Changes are seen through fsnotify, one watch per directory of the
 // module (node_modules, bin, data, examples, testdata, tmp and hidden
-// directories left out). The server gets ATOLL_DEV=1, ATOLL_ROOT and the
-// rest of the environment, ATOLL_KEYS included. Without ATOLL_KEYS a
+// directories left out). The server gets the rest of the environment,
+// ATOLL_KEYS included, and ATOLL_LOG_LEVEL=warn unless it is set, so the
+// terminal shows page views, builds and errors. Without ATOLL_KEYS a
 // server on SQLite keeps a key of its own beside the database, so island
 // URLs in the open tabs still open after a restart; for one on
 // PostgreSQL, which needs ATOLL_KEYS, the loop makes a key for the
@@ -36,10 +45,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
+	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -50,44 +58,36 @@ import (
 // Binary is where the dev server is built, under the root.
 const Binary = "bin/dev-server"
 
-// debounce gathers the events of one save, or of a checkout touching many
-// files, into one build.
-const debounce = 100 * time.Millisecond
-
-// stopWait is how long a server is given to stop after SIGTERM before it
-// is killed: its own shutdown deadline (ATOLL_SHUTDOWN_TIMEOUT, 10 s by
-// default) and a margin.
-const stopWait = 15 * time.Second
-
-// startWait is how long a new server has to answer /readyz.
-const startWait = 30 * time.Second
+// debounce gathers the events of one save (an editor truncates, writes,
+// renames) or of a checkout touching many files into one change.
+const debounce = 10 * time.Millisecond
 
 // Dev runs the dev loop.
 type Dev struct {
-	// Addr is the server's listen address; Root the module's root.
+	// Addr is the address the proxy listens on; Root the module's root.
 	Addr, Root string
 	// Pkg is the server's main package, relative to Root; ./cmd/server
 	// when empty.
 	Pkg string
 	// Env is the environment the server and the builds start from.
 	Env []string
-	// Out receives the tool's messages and the server's output; Err the
+	// Out receives the tool's messages and the page views; Err the
 	// server's log and the compiler's errors.
 	Out, Err io.Writer
 
-	root   string // Root, absolute
-	env    []string
-	server *process
+	root  string // Root, absolute
+	base  string // the site's base path
+	env   []string
+	color bool
+	hub   *hub
+
+	mu      sync.Mutex
+	current *process // the server the proxy sends requests to; nil when none runs
+	outMu   sync.Mutex
 }
 
-// process is a running server.
-type process struct {
-	cmd    *exec.Cmd
-	exited chan error // receives Wait's result once
-}
-
-// Run builds and starts the server, then rebuilds and restarts it on every
-// Go change until ctx ends, and stops it.
+// Run serves the proxy, builds and starts the server, then follows every
+// change until ctx ends, and stops the server.
 func (d *Dev) Run(ctx context.Context) error {
 	root, err := filepath.Abs(d.Root)
 	if err != nil {
@@ -101,6 +101,24 @@ func (d *Dev) Run(ctx context.Context) error {
 	}
 	d.root = root
 	d.env = d.serverEnv()
+	d.base, _ = lookupEnv(d.env, "ATOLL_BASE_PATH")
+	d.base = strings.TrimRight(d.base, "/")
+	d.hub = newHub()
+	d.color = isTerminal(d.Out)
+
+	ln, err := net.Listen("tcp", d.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", d.Addr, err)
+	}
+	srv := &http.Server{Handler: d, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		d.hub.close() // ends the tabs' streams, so Shutdown need not wait for them
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
 
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -111,43 +129,74 @@ func (d *Dev) Run(ctx context.Context) error {
 		return err
 	}
 
-	d.rebuild(ctx, "")
-	defer d.stop()
+	builds := make(chan string, 1)
+	var building sync.WaitGroup
+	building.Add(1)
+	go func() {
+		defer building.Done()
+		for why := range builds {
+			d.rebuild(ctx, why)
+		}
+	}()
+	defer func() {
+		close(builds)
+		building.Wait()
+		d.stopAll()
+	}()
+	builds <- ""
 
 	timer := time.NewTimer(debounce)
 	timer.Stop()
 	var goChange string
+	styles := map[string]bool{}
+	reload := ""
 	for {
-		var exited chan error
-		if d.server != nil {
-			exited = d.server.exited
-		}
 		select {
 		case <-ctx.Done():
-			d.printf("stopping")
+			d.say(styleNote, "stopping")
 			return nil
+		case err := <-served:
+			return fmt.Errorf("the proxy stopped: %w", err)
 		case ev, ok := <-w.Events:
 			if !ok {
 				return errors.New("the file watcher stopped")
 			}
-			if d.classify(w, ev) != changeGo {
+			switch d.classify(w, ev) {
+			case changeGo:
+				goChange = d.rel(ev.Name)
+			case changeStyle:
+				styles[d.asset(ev.Name)] = true
+			case changeReload:
+				reload = d.rel(ev.Name)
+			default:
 				continue
 			}
-			goChange = d.rel(ev.Name)
 			timer.Reset(debounce)
 		case err, ok := <-w.Errors:
 			if !ok {
 				return errors.New("the file watcher stopped")
 			}
-			d.printf("file watcher: %v", err)
+			d.say(styleError, "file watcher: %v", err)
 		case <-timer.C:
 			if goChange != "" {
-				d.rebuild(ctx, goChange)
+				select {
+				case builds <- goChange:
+				default: // a build is already waiting; it will see this change too
+				}
 				goChange = ""
 			}
-		case err := <-exited:
-			d.server = nil
-			d.printf("the server stopped (%v); save a Go file to build and start it again", err)
+			switch {
+			case reload != "":
+				d.hub.reload()
+				d.say(styleNote, "%s changed: reloading the tabs", reload)
+			case len(styles) > 0:
+				for file := range styles {
+					d.hub.style(file)
+					d.say(styleNote, "public/%s changed: swapped in place", file)
+				}
+			}
+			reload = ""
+			clear(styles)
 		}
 	}
 }
@@ -156,15 +205,17 @@ func (d *Dev) Run(ctx context.Context) error {
 type change int
 
 const (
-	changeNone change = iota
-	changeGo          // build and restart
+	changeNone   change = iota
+	changeGo            // build and switch servers
+	changeStyle         // swap a stylesheet in the tabs
+	changeReload        // reload the tabs
 )
 
 // classify says what ev asks for, and watches a directory that appeared.
 func (d *Dev) classify(w *fsnotify.Watcher, ev fsnotify.Event) change {
 	name := filepath.Base(ev.Name)
-	if ev.Op == fsnotify.Chmod || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") {
-		return changeNone // a mode change builds nothing new; editors' swap and backup files
+	if ev.Op == fsnotify.Chmod || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") || strings.HasSuffix(name, ".swp") {
+		return changeNone // a mode change changes nothing served; editors' swap and backup files
 	}
 	if ev.Has(fsnotify.Create) {
 		if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
@@ -173,153 +224,54 @@ func (d *Dev) classify(w *fsnotify.Watcher, ev fsnotify.Event) change {
 			}
 			hasGo, err := watchTree(w, ev.Name)
 			if err != nil {
-				d.printf("watch %s: %v", d.rel(ev.Name), err)
+				d.say(styleError, "watch %s: %v", d.rel(ev.Name), err)
 			}
 			if hasGo {
 				return changeGo
 			}
-			return changeNone
+			return changeReload
 		}
 	}
 	rel := d.rel(ev.Name)
 	switch {
 	case rel == "go.mod" || rel == "go.sum":
 		return changeGo
-	case strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go"):
+	case strings.HasSuffix(name, "_test.go"):
+		return changeNone
+	case strings.HasSuffix(name, ".go"):
 		return changeGo
 	case filepath.Dir(rel) == "client" && strings.HasSuffix(name, ".js"):
 		return changeGo // Atoll's own client, which the engine embeds
+	case strings.HasPrefix(rel, "public/") && strings.HasSuffix(name, ".css") && !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename):
+		return changeStyle
 	}
-	return changeNone
+	return changeReload
 }
 
-// rebuild builds the server and, when the build succeeds, replaces the
-// running one; when it fails the running one stays. why is the file that
-// changed, empty for the first build.
-func (d *Dev) rebuild(ctx context.Context, why string) {
-	start := time.Now()
-	if why == "" {
-		d.printf("building the server")
-	} else {
-		d.printf("%s changed: building", why)
-	}
-	// PGO (cmd/server/default.pgo) is for production speed; without it a
-	// rebuild compiles and links sooner.
-	build := exec.CommandContext(ctx, "go", "build", "-pgo=off", "-tags", "atolldev", "-o", Binary, d.Pkg)
-	build.Dir, build.Env = d.root, d.Env
-	out, err := build.CombinedOutput()
-	if ctx.Err() != nil {
-		return
-	}
-	if err != nil {
-		if d.server != nil {
-			d.printf("the build failed; the server that was running keeps running:")
-		} else {
-			d.printf("the build failed:")
-		}
-		d.Err.Write(out)
-		return
-	}
-	built := time.Since(start)
-	stopping := time.Now()
-	hadServer := d.server != nil
-	d.stop()
-	stopped := time.Since(stopping)
-	starting := time.Now()
-	if err := d.start(ctx); err != nil {
-		if ctx.Err() == nil {
-			d.printf("%v", err)
-		}
-		return
-	}
-	base, _ := lookupEnv(d.env, "ATOLL_BASE_PATH")
-	steps := fmt.Sprintf("built in %s", round(built))
-	if hadServer {
-		steps += fmt.Sprintf(", old server stopped in %s", round(stopped))
-	}
-	steps += fmt.Sprintf(", ready in %s", round(time.Since(starting)))
-	d.printf("serving http://%s%s/ (pid %d; %s; %s in all)", d.host(), base, d.server.cmd.Process.Pid, steps, round(time.Since(start)))
-}
+// asset is a file's name under public/.
+func (d *Dev) asset(path string) string { return strings.TrimPrefix(d.rel(path), "public/") }
 
-// start starts the built server and waits until it is ready.
-func (d *Dev) start(ctx context.Context) error {
-	cmd := exec.Command(filepath.Join(d.root, Binary), "-addr", d.Addr)
-	cmd.Dir, cmd.Env = d.root, d.env
-	cmd.Stdout, cmd.Stderr = d.Out, d.Err
-	cmd.SysProcAttr = procAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the server: %w", err)
-	}
-	p := &process{cmd: cmd, exited: make(chan error, 1)}
-	go func() { p.exited <- cmd.Wait() }()
-	d.server = p
-
-	ready := "http://" + d.host() + "/readyz"
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(startWait)
-	for {
-		if r, err := client.Get(ready); err == nil {
-			r.Body.Close()
-			if r.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the server did not answer %s within %s", ready, startWait)
-		}
-		t := time.NewTimer(20 * time.Millisecond)
-		select {
-		case err := <-p.exited:
-			t.Stop()
-			d.server = nil
-			return fmt.Errorf("the server stopped as it started (%v); save a file to try again", err)
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-}
-
-// stop stops the running server, if any: SIGTERM, then a kill after
-// stopWait.
-func (d *Dev) stop() {
-	p := d.server
-	if p == nil {
-		return
-	}
-	d.server = nil
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		p.cmd.Process.Kill()
-	}
-	t := time.NewTimer(stopWait)
-	defer t.Stop()
-	select {
-	case <-p.exited:
-	case <-t.C:
-		d.printf("the server did not stop within %s after SIGTERM: killed", stopWait)
-		p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
-
-// serverEnv is Env with dev mode on and the root set. When ATOLL_KEYS is
-// empty and ATOLL_DB names PostgreSQL (where the server keeps no key of
-// its own and refuses to start without one), it adds a key made for this
-// session, so that island URLs in the open tabs still open after a
+// serverEnv is Env with dev mode on, the root set and, unless it is set,
+// the log level at warn: the proxy writes the page views. When ATOLL_KEYS
+// is empty and ATOLL_DB names PostgreSQL (where the server keeps no key
+// of its own and refuses to start without one), it adds a key made for
+// this session, so that island URLs in the open tabs still open after a
 // restart.
 func (d *Dev) serverEnv() []string {
 	var env []string
 	for _, kv := range d.Env {
-		if !strings.HasPrefix(kv, "ATOLL_DEV=") && !strings.HasPrefix(kv, "ATOLL_ROOT=") {
+		if !strings.HasPrefix(kv, "ATOLL_DEV=") && !strings.HasPrefix(kv, "ATOLL_ROOT=") && !strings.HasPrefix(kv, "ATOLL_ADDR=") {
 			env = append(env, kv)
 		}
 	}
 	env = append(env, "ATOLL_DEV=1", "ATOLL_ROOT="+d.root)
+	if l, _ := lookupEnv(d.Env, "ATOLL_LOG_LEVEL"); l == "" {
+		env = append(env, "ATOLL_LOG_LEVEL=warn")
+	}
 	k, _ := lookupEnv(d.Env, "ATOLL_KEYS")
 	db, _ := lookupEnv(d.Env, "ATOLL_DB")
 	if strings.TrimSpace(k) == "" && (strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")) {
-		d.printf("ATOLL_KEYS is not set: using a key made for this session")
+		d.say(styleNote, "ATOLL_KEYS is not set: using a key made for this session")
 		env = append(env, "ATOLL_KEYS="+seal.GenerateKey())
 	}
 	return env
@@ -344,10 +296,6 @@ func (d *Dev) rel(path string) string {
 	return path
 }
 
-func (d *Dev) printf(format string, args ...any) {
-	fmt.Fprintf(d.Out, "atoll dev: "+format+"\n", args...)
-}
-
 // lookupEnv finds key in env; the last setting wins, as in exec.
 func lookupEnv(env []string, key string) (string, bool) {
 	var v string
@@ -360,9 +308,9 @@ func lookupEnv(env []string, key string) (string, bool) {
 	return v, ok
 }
 
-// skipDir reports whether a directory holds nothing the server is built
-// from: dependencies, build and run output, other modules, test data and
-// hidden or scratch directories.
+// skipDir reports whether a directory holds nothing the site is built or
+// served from: dependencies, build and run output, other modules, test
+// data and hidden or scratch directories.
 func skipDir(name string) bool {
 	switch name {
 	case "node_modules", "bin", "data", "examples", "testdata", "tmp":
@@ -387,6 +335,9 @@ func watchTree(w *fsnotify.Watcher, dir string) (hasGo bool, err error) {
 		if path != dir && skipDir(e.Name()) {
 			return filepath.SkipDir
 		}
+		if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil && path != dir {
+			return filepath.SkipDir // another module, such as tests/: nothing of it is built into the server
+		}
 		if err := w.Add(path); err != nil {
 			return fmt.Errorf("watch %s: %w", path, err)
 		}
@@ -398,7 +349,7 @@ func watchTree(w *fsnotify.Watcher, dir string) (hasGo bool, err error) {
 // round shortens d for a message.
 func round(d time.Duration) time.Duration {
 	if d > time.Second {
-		return d.Round(100 * time.Millisecond)
+		return d.Round(10 * time.Millisecond)
 	}
 	return d.Round(time.Millisecond)
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -31,9 +32,12 @@ func TestClassify(t *testing.T) {
 		{"fragments/greeting.go", fsnotify.Chmod, changeNone},
 		{"fragments/.greeting.go.swp", fsnotify.Write, changeNone},
 		{"fragments/greeting.go~", fsnotify.Write, changeNone},
-		{"pages/index.html", fsnotify.Write, changeNone}, // the dev server reloads templates itself
-		{"public/css/site.css", fsnotify.Write, changeNone},
-		{"public/js/app.js", fsnotify.Write, changeNone},
+		{"pages/index.html", fsnotify.Write, changeReload}, // the dev server reads templates from disk: no build
+		{"fragments/cart.html", fsnotify.Write, changeReload},
+		{"layouts/main.html", fsnotify.Create, changeReload},
+		{"public/css/site.css", fsnotify.Write, changeStyle}, // swapped in place
+		{"public/css/site.css", fsnotify.Remove, changeReload},
+		{"public/js/app.js", fsnotify.Write, changeReload},
 	}
 	for _, tc := range cases {
 		ev := fsnotify.Event{Name: filepath.Join(root, filepath.FromSlash(tc.name)), Op: tc.op}
@@ -47,7 +51,7 @@ func TestServerEnv(t *testing.T) {
 	t.Parallel()
 	d := &Dev{root: "/site", Out: io.Discard, Env: []string{"PATH=/bin", "ATOLL_DEV=0", "ATOLL_ROOT=/elsewhere"}}
 	env := d.serverEnv()
-	for key, want := range map[string]string{"PATH": "/bin", "ATOLL_DEV": "1", "ATOLL_ROOT": "/site"} {
+	for key, want := range map[string]string{"PATH": "/bin", "ATOLL_DEV": "1", "ATOLL_ROOT": "/site", "ATOLL_LOG_LEVEL": "warn"} {
 		if got, _ := lookupEnv(env, key); got != want {
 			t.Errorf("%s = %q, want %q", key, got, want)
 		}
@@ -94,5 +98,23 @@ func TestRunRefusesADirectoryWithoutAModule(t *testing.T) {
 	err := d.Run(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "is not a module's root") {
 		t.Fatalf("Run = %v, want it refused", err)
+	}
+}
+
+func TestLinkTime(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "trace.json")
+	trace := `[{"name":"Executing action (build example.com/x)","ph":"B","ts":1000,"tid":1},
+{"name":"Executing action (build example.com/x)","ph":"E","ts":2000,"tid":1},
+{"name":"Executing action (link example.com/x)","ph":"B","ts":2000.5,"tid":1},
+{"name":"Executing action (link example.com/x)","ph":"E","ts":1502000.5,"tid":1}]`
+	if err := os.WriteFile(file, []byte(trace), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if link, ok := linkTime(file); !ok || link != 1500*time.Millisecond {
+		t.Errorf("linkTime = %s, %v; want 1.5s", link, ok)
+	}
+	if _, ok := linkTime(filepath.Join(t.TempDir(), "none.json")); ok {
+		t.Error("linkTime found a link in a file that does not exist")
 	}
 }

@@ -60,7 +60,7 @@ func (e *Engine) HandleBatch(c *fiber.Ctx) error {
 	}
 	log := e.opts.Log.With().Str("request_id", strings.Clone(requestid.From(c))).Logger()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(e.opts.Context)
 		defer cancel() // the client left: stop the renders still running
 		type done struct {
 			i    int
@@ -83,30 +83,15 @@ func (e *Engine) HandleBatch(c *fiber.Ctx) error {
 				start := time.Now()
 				body, err := e.Render(ctx, s, cookies)
 				took := time.Since(start)
-				outcome := OutcomeOK
 				if err != nil {
-					var f *Failure
-					if !errors.As(err, &f) {
-						f = &Failure{Spec: s, Status: 500, Outcome: OutcomeError, Message: "This part of the page could not load.", Retry: true, Cause: err}
+					f := Fail(s, err)
+					f.Annotate(log.WithLevel(f.Level()).Dur("render", took)).Msg("batch island")
+					body = nil
+					if f.Outcome != OutcomeCanceled {
+						body = e.FailureFragment(f)
 					}
-					outcome = f.Outcome
-					if outcome == OutcomeCanceled {
-						log.Debug().Str("island", s.Name).Str("outcome", string(outcome)).Msg("batch island")
-						results <- done{i: i, took: took}
-						return
-					}
-					body = e.FailureFragment(f)
-					ev := log.Error()
-					if f.Status < 500 {
-						ev = log.Warn()
-					}
-					ev = ev.Str("island", s.Name).Str("outcome", string(outcome)).Dur("render", took).AnErr("error", err)
-					if f.Stack != nil {
-						ev = ev.Bytes("stack", f.Stack)
-					}
-					ev.Msg("batch island")
 				} else {
-					log.Info().Str("island", s.Name).Str("outcome", string(outcome)).Dur("render", took).Msg("batch island")
+					log.Info().Str("island", s.Name).Str("outcome", string(OutcomeOK)).Dur("render", took).Msg("batch island")
 				}
 				results <- done{i: i, body: body, took: took}
 			}()
@@ -119,6 +104,10 @@ func (e *Engine) HandleBatch(c *fiber.Ctx) error {
 		sent := make([]bool, len(specs))
 		late := time.NewTimer(time.Hour)
 		defer late.Stop()
+		// A comment every second finds a client that left, so its
+		// renders are cancelled rather than run to the end.
+		alive := time.NewTicker(time.Second)
+		defer alive.Stop()
 		for left := len(specs); left > 0; {
 			next := time.Time{}
 			for i, d := range due {
@@ -136,12 +125,18 @@ func (e *Engine) HandleBatch(c *fiber.Ctx) error {
 				if writePartial(w, ids[r.i], r.took, r.body) != nil {
 					return
 				}
+			case <-alive.C:
+				w.WriteString(":\n\n")
+				if w.Flush() != nil {
+					return
+				}
 			case now := <-late.C:
 				for i, s := range specs {
 					if !sent[i] && !now.Before(due[i]) {
 						sent[i], left = true, left-1
-						log.Error().Str("island", s.Name).Str("outcome", string(OutcomeTimeout)).Msg("batch island did not return by its deadline")
-						if writePartial(w, ids[i], now.Sub(start), e.FailureFragment(timeoutFailure(s, context.DeadlineExceeded))) != nil {
+						f := timeoutFailure(s, errors.New("still running past its deadline"))
+						f.Annotate(log.WithLevel(f.Level()).Dur("render", now.Sub(start))).Msg("batch island")
+						if writePartial(w, ids[i], now.Sub(start), e.FailureFragment(f)) != nil {
 							return
 						}
 					}

@@ -57,6 +57,18 @@ type Options struct {
 	// Islands are the islands to serve. Required: the server passes the
 	// site's set, or island.Default for a site that carries none.
 	Islands *island.Set
+	// Context ends when the server stops for good; batch streams render
+	// under it (they outlive their handler). context.Background when nil.
+	Context context.Context
+	// MaxRenders bounds the island renders running at once, over all
+	// islands; 0 means DefaultMaxRenders. One island may hold at most a
+	// quarter of them, so a slow one cannot take the others' share. A
+	// render past either bound is refused with 503 and Retry-After.
+	MaxRenders int
+	// Root, in dev mode, is the site's root on disk: island template
+	// files under it are read from there, again after each edit, rather
+	// than from the copy embedded at build time. Empty in production.
+	Root string
 	// Events are the events some response or client code announces. A
 	// placement that refreshes on another event is an error, since
 	// nothing would ever refresh it; nil leaves events unchecked.
@@ -82,6 +94,10 @@ type registered struct {
 	// plan is the template's fast path, or why there is none; nil until
 	// the first render escaped the template.
 	plan atomic.Pointer[plan]
+	// running counts this island's renders in flight.
+	running atomic.Int64
+	// disk, in dev mode, is the template file on disk; nil otherwise.
+	disk *diskTemplate
 }
 
 // Engine renders registered islands.
@@ -89,7 +105,14 @@ type Engine struct {
 	islands map[string]*registered
 	opts    Options
 	stats   renderStats
+	// running counts the renders in flight, against maxRenders.
+	running    atomic.Int64
+	maxRenders int64
 }
+
+// DefaultMaxRenders is the bound on renders running at once when
+// Options.MaxRenders is 0.
+const DefaultMaxRenders = 512
 
 var maxAge = regexp.MustCompile(`^(private|public), max-age=\d{1,8}$`)
 
@@ -101,13 +124,19 @@ func New(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Context == nil {
+		opts.Context = context.Background()
+	}
 	if opts.Keys == nil {
 		return nil, errors.New("islands: no keys to seal props with")
 	}
 	if opts.Islands == nil {
 		return nil, errors.New("islands: no island set")
 	}
-	e := &Engine{islands: map[string]*registered{}, opts: opts}
+	e := &Engine{islands: map[string]*registered{}, opts: opts, maxRenders: int64(opts.MaxRenders)}
+	if e.maxRenders <= 0 {
+		e.maxRenders = DefaultMaxRenders
+	}
 	for _, name := range opts.Islands.Names() {
 		fi, err := opts.Islands.Lookup(name)
 		if err != nil {
@@ -122,7 +151,8 @@ func New(opts Options) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		is := &registered{Island: fi, tmpl: t, src: src, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name}), name: name}
+		is := &registered{Island: fi, tmpl: t, src: src, timeout: fi.Timeout, cache: cache, open: e.openTag(&Spec{Name: name}), name: name,
+			disk: onDisk(opts.Root, fi, src)}
 		if is.timeout == 0 {
 			is.timeout = opts.Timeout
 		}
@@ -252,6 +282,13 @@ func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]stri
 		e.observe(s.Name, OutcomeBadProps, 0)
 		return nil, badLink(s.Name, err)
 	}
+	if !e.admit(is) {
+		e.observe(s.Name, OutcomeSaturated, 0)
+		return nil, &Failure{Spec: s, Status: fiber.StatusServiceUnavailable, Outcome: OutcomeSaturated,
+			Message: "This is temporarily unavailable. Please try again in a moment.", Retry: true, RetryAfter: 1,
+			Cause: fmt.Errorf("%d renders running, %d of them of this island", e.running.Load(), is.running.Load())}
+	}
+	defer e.release(is)
 	start := time.Now()
 	defer func() {
 		if parent.Err() != nil && err != nil {
@@ -274,15 +311,26 @@ func (e *Engine) Render(parent context.Context, s *Spec, cookies map[string]stri
 	if parent.Err() == nil && ctx.Err() != nil {
 		return nil, timeoutFailure(s, ctx.Err())
 	}
-	if err == nil {
-		return body, nil
+	if err != nil {
+		return nil, Fail(s, err)
 	}
-	var f *Failure
-	if errors.As(err, &f) {
-		return nil, f
+	return body, nil
+}
+
+// admit counts one more render of is in flight, or refuses it when the
+// engine or the island is at its bound; release ends what admit began.
+func (e *Engine) admit(is *registered) bool {
+	n, own := e.running.Add(1), is.running.Add(1)
+	if n > e.maxRenders || own > max(1, e.maxRenders/4) {
+		e.release(is)
+		return false
 	}
-	return nil, &Failure{Spec: s, Status: fiber.StatusInternalServerError, Outcome: OutcomeError,
-		Message: "This part of the page could not load.", Retry: true, Cause: err}
+	return true
+}
+
+func (e *Engine) release(is *registered) {
+	e.running.Add(-1)
+	is.running.Add(-1)
 }
 
 // render runs the island and writes its data into its wrapper, or returns
@@ -301,7 +349,15 @@ func (is *registered) render(s *Spec, req *island.Request, open string) (body []
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, is.size.Load()+64))
 	buf.WriteString(open)
-	if p := is.plan.Load(); p != nil && p.fits(data) {
+	if is.disk != nil { // dev mode: the file as it is now, and no plan made from an older one
+		t, err := is.disk.template()
+		if err != nil {
+			return nil, err
+		}
+		if err := t.Execute(buf, data); err != nil {
+			return nil, is.src.place(err)
+		}
+	} else if p := is.plan.Load(); p != nil && p.fits(data) {
 		p.execute(buf, data)
 	} else if err := is.tmpl.Execute(buf, data); err != nil {
 		return nil, is.src.place(err)

@@ -58,6 +58,11 @@ func (e *Engine) Placeholder(p *Placement) (template.HTML, error) {
 	if err := is.CheckProps(p.Props); err != nil {
 		return "", fmt.Errorf("island %q: %w", p.Name, err)
 	}
+	if is.disk != nil { // dev mode: a page that places an island whose template file is broken shows why
+		if _, err := is.disk.template(); err != nil {
+			return "", err
+		}
+	}
 	if err := checkRefresh(p.Every, p.On); err != nil {
 		return "", fmt.Errorf("island %q: %w", p.Name, err)
 	}

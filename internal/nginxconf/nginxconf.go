@@ -230,6 +230,46 @@ http {
             return 204;
         }
 
+        # Actions, POST {base}/actions/{name}. One that carries no
+        # Idempotency-Key is never sent again once a byte of it reached a
+        # replica: it may have been applied. One that carries a key goes
+        # to @keyed_action, which sends it to another replica when the
+        # first dies under it: the replicas answer a repeated key with the
+        # first answer, so the visitor loses nothing and nothing is done
+        # twice. (An "if" holding only "return" is safe in nginx.)
+        location ~ /actions/[a-z0-9][a-z0-9/-]*$ {
+            error_page 418 = @keyed_action;
+            if ($http_idempotency_key) {
+                return 418;
+            }
+            proxy_pass http://atoll;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_next_upstream error timeout http_502;
+            proxy_next_upstream_tries 3;
+            proxy_connect_timeout 2s;
+            proxy_cache off;
+        }
+        location @keyed_action {
+            proxy_pass http://atoll;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            # Not http_503 or http_504, as above: a replica that answered
+            # them within the action's deadline (its store is out or hung)
+            # has answered; trying the next would only make the visitor
+            # wait longer for the same answer.
+            proxy_next_upstream error timeout http_502 non_idempotent;
+            proxy_next_upstream_tries 3;
+            proxy_connect_timeout 2s;
+            proxy_cache off;
+        }
+
         # Health for the balancer's own checks; never cached.
         location = /readyz {
             proxy_pass http://atoll;
@@ -242,12 +282,16 @@ http {
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-Host $host;
             proxy_set_header X-Forwarded-Proto $scheme;
-            # A refused or reset connection, or a replica that answers 502
-            # or 503 while it stops, sends the request to the next replica;
-            # POSTs too, as long as no byte of them reached a replica. A
-            # POST that reached one that then died (kill -9, a crash) is
-            # not retried, as it may have been applied: its client gets 502.
-            proxy_next_upstream error timeout http_502 http_503;
+            # A refused or reset connection, or a 502, sends the request to
+            # the next replica; POSTs too, as long as no byte of them
+            # reached a replica. A POST that reached one that then died
+            # (kill -9, a crash) is not retried, as it may have been
+            # applied: its client gets 502. A 503 is never retried: Atoll
+            # answers it only on purpose (the shared store is down, or
+            # renders are saturated), with Retry-After, and the same from
+            # every replica; retrying would mark them all down and turn the
+            # answer into nginx's 502.
+            proxy_next_upstream error timeout http_502;
             proxy_next_upstream_tries 3;
             proxy_connect_timeout 2s;
 {{- end}}

@@ -28,7 +28,7 @@ func TestWriteHoldsWhatARollingRestartNeeds(t *testing.T) {
 		"server 127.0.0.1:9001 backup max_fails=0;",
 		"server 10.0.0.2:9002 backup max_fails=0;",
 		"keepalive_timeout 4s;",
-		"proxy_next_upstream error timeout http_502 http_503;",
+		"proxy_next_upstream error timeout http_502;",
 		"proxy_buffering on;",
 		"proxy_cache atoll;",
 		"proxy_cache_revalidate on;",
@@ -46,9 +46,19 @@ func TestWriteHoldsWhatARollingRestartNeeds(t *testing.T) {
 	if strings.Contains(got, "proxy_ignore_headers") || strings.Contains(got, "X-Accel-Buffering off") {
 		t.Errorf("the configuration ignores X-Accel-Buffering:\n%s", got)
 	}
-	// A POST that reached a replica must not be sent to another.
-	if strings.Contains(got, "non_idempotent") {
-		t.Errorf("the configuration retries POSTs that reached a replica:\n%s", got)
+	// A POST that reached a replica is sent to another only when it
+	// carries an Idempotency-Key: non_idempotent appears once, in the
+	// named location that only keyed action requests reach.
+	keyed := regexp.MustCompile(`(?s)location @keyed_action \{[^}]*\}`).FindString(got)
+	if strings.Count(got, "non_idempotent") != 1 || !strings.Contains(keyed, "proxy_next_upstream error timeout http_502 non_idempotent;") {
+		t.Errorf("non_idempotent must be in @keyed_action only:\n%s", got)
+	}
+	actions := regexp.MustCompile(`(?s)location ~ /actions/\S+ \{.*?\n        \}`).FindString(got)
+	for _, want := range []string{"error_page 418 = @keyed_action;", "if ($http_idempotency_key) {\n                return 418;\n            }",
+		"proxy_next_upstream error timeout http_502;"} {
+		if !strings.Contains(actions, want) {
+			t.Errorf("the actions location lacks %q:\n%s", want, actions)
+		}
 	}
 	// Every primary comes before every backup, and each replica is listed
 	// exactly twice.

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -21,6 +22,27 @@ type Revalidating struct {
 	page    *Page
 	at      time.Time
 	running bool
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+// Stop starts no more regenerations and waits, until ctx ends, for the
+// one running to finish.
+func (r *Revalidating) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	r.stopped = true
+	r.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		r.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // NewRevalidating starts with page, made at the current time.
@@ -33,14 +55,16 @@ func NewRevalidating(page *Page, every time.Duration, now func() time.Time, rend
 func (r *Revalidating) Get() *Page {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.running && r.Now().Sub(r.at) >= r.Every {
+	if !r.running && !r.stopped && r.Now().Sub(r.at) >= r.Every {
 		r.running = true
+		r.wg.Add(1)
 		go r.regenerate()
 	}
 	return r.page
 }
 
 func (r *Revalidating) regenerate() {
+	defer r.wg.Done()
 	p, err := r.Render()
 	r.mu.Lock()
 	r.running = false

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -68,5 +69,38 @@ func TestRevalidatingKeepsThePageWhenRegenerationFails(t *testing.T) {
 	}
 	if got := string(r.Get().Body); got != "good" {
 		t.Fatalf("after a failed regeneration got %q, want the last good page", got)
+	}
+}
+
+// Stop waits for the regeneration running and starts no more.
+func TestRevalidatingStopsRegenerating(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var renders atomic.Int32
+	started := make(chan struct{}, 10)
+	release := make(chan struct{})
+	r := NewRevalidating(&Page{Body: []byte("v1")}, time.Minute, clk.Now, func() (*Page, error) {
+		renders.Add(1)
+		started <- struct{}{}
+		<-release
+		return &Page{Body: []byte("v2")}, nil
+	})
+	clk.Add(2 * time.Minute)
+	r.Get()
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Stop(ctx); err == nil {
+		t.Fatal("Stop returned before the running regeneration finished")
+	}
+	close(release)
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(2 * time.Minute)
+	if got := string(r.Get().Body); got != "v2" {
+		t.Fatalf("after Stop a reader got %q, want the last page, v2", got)
+	}
+	if n := renders.Load(); n != 1 {
+		t.Fatalf("%d regenerations, want none after Stop", n)
 	}
 }

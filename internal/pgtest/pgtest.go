@@ -48,6 +48,7 @@ type Server struct {
 	// owned is set when this process started the cluster.
 	owned bool
 	runAs []string
+	opts  string // the server options Start gave pg_ctl
 }
 
 // Run runs the tests, then stops the cluster if one was started.
@@ -154,8 +155,31 @@ func Start() (*Server, error) {
 		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
 	}
 	s.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	s.runAs = runAs
+	s.runAs, s.opts = runAs, opts
 	return s, nil
+}
+
+// Halt stops a cluster Start made, as an outage would (fast shutdown:
+// sessions are ended), keeping its data for Resume.
+func (s *Server) Halt() error {
+	if !s.owned {
+		return errors.New("pgtest: only a cluster this process started can be halted")
+	}
+	out, err := command(s.runAs, filepath.Join(s.bin, "pg_ctl"), "-D", filepath.Join(s.dir, "data"), "-m", "fast", "-w", "stop").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// Resume starts a halted cluster again on the same port.
+func (s *Server) Resume() error {
+	out, err := command(s.runAs, filepath.Join(s.bin, "pg_ctl"), "-D", filepath.Join(s.dir, "data"), "-l", filepath.Join(s.dir, "log"),
+		"-o", s.opts, "-w", "-t", "60", "start").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl start: %v\n%s", err, out)
+	}
+	return nil
 }
 
 // Stop stops a cluster Start made and removes its directory.

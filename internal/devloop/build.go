@@ -1,0 +1,347 @@
+package devloop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/atollhq/atoll/internal/devtab"
+)
+
+// stopWait is how long a server is given to stop after SIGTERM before it
+// is killed: its own shutdown deadline (ATOLL_SHUTDOWN_TIMEOUT, 10 s by
+// default) and a margin.
+const stopWait = 15 * time.Second
+
+// startWait is how long a new server has to answer /readyz.
+const startWait = 30 * time.Second
+
+// buildFlags are what a dev build leaves out: profile-guided optimisation
+// (cmd/server/default.pgo is for production speed) and DWARF debug
+// information (stack traces keep their files and lines without it), both
+// of which only make the compile and the link longer.
+var buildFlags = []string{"-pgo=off", "-ldflags=-w", "-buildvcs=false", "-tags", "atolldev"}
+
+// process is a running server.
+type process struct {
+	cmd      *exec.Cmd
+	addr     string
+	proxy    *httputil.ReverseProxy
+	tr       *http.Transport
+	out      *tail
+	exited   chan struct{} // closed once the process has exited
+	err      error         // Wait's result, once exited is closed
+	stopping bool          // the loop stopped it: its exit is no news
+}
+
+// rebuild builds the server and, when the build succeeds, starts it
+// beside the running one and switches to it once it is ready. When the
+// build or the start fails the running server stays, and the tabs show
+// the error. why is the file that changed, empty for the first build.
+func (d *Dev) rebuild(ctx context.Context, why string) {
+	start := time.Now()
+	if why == "" {
+		d.say(styleNote, "building the server")
+	} else {
+		d.say(styleNote, "%s changed: building", why)
+	}
+	next := Binary + ".next"
+	if err := os.MkdirAll(filepath.Join(d.root, filepath.Dir(Binary)), 0o755); err != nil {
+		d.say(styleError, "%v", err)
+		return
+	}
+	build := exec.CommandContext(ctx, "go", append(append([]string{"build"}, buildFlags...), "-debug-trace="+traceFile, "-o", next, d.Pkg)...)
+	build.Dir, build.Env = d.root, d.Env
+	out, err := build.CombinedOutput()
+	if ctx.Err() != nil {
+		return
+	}
+	built := time.Since(start)
+	if err != nil {
+		p := devtab.ParseBuild(d.root, string(out))
+		d.hub.problem(&p)
+		if d.backend() != nil {
+			d.say(styleError, "the build failed after %s; the server that was running keeps serving:", round(built))
+		} else {
+			d.say(styleError, "the build failed after %s:", round(built))
+		}
+		d.errorBlock(string(out))
+		return
+	}
+	if err := os.Rename(filepath.Join(d.root, next), filepath.Join(d.root, Binary)); err != nil {
+		d.say(styleError, "%v", err)
+		return
+	}
+	starting := time.Now()
+	p, err := d.start(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		prob := devtab.Locate(d.root, devtab.KindStartup, "The server did not start", p.out.String())
+		if prob.Message == "" {
+			prob.Message = err.Error()
+		}
+		d.hub.problem(&prob)
+		d.say(styleError, "%v; the server that was running keeps serving. Its output:", err)
+		d.errorBlock(p.out.String())
+		return
+	}
+	ready := time.Since(starting)
+	old := d.swap(p)
+	d.hub.problem(nil)
+	d.hub.reload()
+	if old != nil {
+		go d.stop(old)
+	}
+	steps := "built in " + round(built).String()
+	if link, ok := linkTime(filepath.Join(d.root, traceFile)); ok {
+		steps += fmt.Sprintf(" (compile %s, link %s)", round(built-link), round(link))
+	}
+	d.say(styleOK, "serving http://%s%s/ (pid %d; %s, ready in %s; %s in all)",
+		d.host(), d.base, p.cmd.Process.Pid, steps, round(ready), round(time.Since(start)))
+	go d.watchExit(p)
+}
+
+// start starts the built server on a free loopback port and waits until
+// it is ready. It returns the process even on error, for its output.
+func (d *Dev) start(ctx context.Context) (*process, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return &process{out: &tail{}}, err
+	}
+	cmd := exec.Command(filepath.Join(d.root, Binary), "-addr", addr)
+	cmd.Dir, cmd.Env = d.root, d.env
+	p := &process{cmd: cmd, addr: addr, out: &tail{}, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = teeWriter{d.Err, p.out, &d.outMu}, teeWriter{d.Err, p.out, &d.outMu}
+	cmd.SysProcAttr = procAttr()
+	if err := cmd.Start(); err != nil {
+		return p, fmt.Errorf("start the server: %w", err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.exited) }()
+
+	ready := "http://" + addr + "/readyz"
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	deadline := time.Now().Add(startWait)
+	for {
+		if r, err := client.Get(ready); err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			d.stop(p)
+			return p, fmt.Errorf("the server did not answer %s within %s", ready, startWait)
+		}
+		t := time.NewTimer(5 * time.Millisecond)
+		select {
+		case <-p.exited:
+			t.Stop()
+			return p, fmt.Errorf("the server stopped as it started (%v)", p.err)
+		case <-ctx.Done():
+			t.Stop()
+			d.stop(p)
+			return p, ctx.Err()
+		case <-t.C:
+		}
+	}
+	p.tr = &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	p.proxy = newProxy(d, p, &url.URL{Scheme: "http", Host: addr})
+	return p, nil
+}
+
+// newProxy is the reverse proxy to the server p at target, with a
+// transport of its own (p.tr): once p is replaced, no request of the new
+// server's can pick up one of p's connections as p closes them.
+func newProxy(d *Dev, p *process, target *url.URL) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Host = r.In.Host // the site sees the address the browser used
+			r.SetXForwarded()
+		},
+		Transport:     p.tr,
+		FlushInterval: -1, // island batches are streams: each message goes on at once
+		ErrorHandler:  d.proxyError(p),
+	}
+}
+
+// swap makes p the server the proxy sends requests to, and returns the
+// one it replaces.
+func (d *Dev) swap(p *process) *process {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	old := d.current
+	d.current = p
+	return old
+}
+
+// backend is the server requests go to, nil when none runs.
+func (d *Dev) backend() *process {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.current
+}
+
+// watchExit reports a server that stops by itself (a crash, a fatal
+// error): the tabs show its last output until a save starts another.
+func (d *Dev) watchExit(p *process) {
+	<-p.exited
+	d.mu.Lock()
+	if d.current == p {
+		d.current = nil
+	}
+	stopping := p.stopping
+	d.mu.Unlock()
+	if stopping {
+		return
+	}
+	prob := devtab.Locate(d.root, devtab.KindStartup, "The server stopped", p.out.String())
+	if prob.Message == "" {
+		prob.Message = fmt.Sprint(p.err)
+	}
+	d.hub.problem(&prob)
+	d.say(styleError, "the server stopped (%v); save a file to build and start it again", p.err)
+}
+
+// stop stops p: SIGTERM, then a kill after stopWait. Requests in flight
+// finish first (the server shuts down gracefully).
+func (d *Dev) stop(p *process) {
+	if p == nil || p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	d.mu.Lock()
+	p.stopping = true
+	d.mu.Unlock()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.cmd.Process.Kill()
+	}
+	t := time.NewTimer(stopWait)
+	defer t.Stop()
+	select {
+	case <-p.exited:
+	case <-t.C:
+		d.say(styleError, "the server did not stop within %s after SIGTERM: killed", stopWait)
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
+	if p.tr != nil {
+		p.tr.CloseIdleConnections()
+	}
+}
+
+// stopAll stops the server that runs, when the loop ends.
+func (d *Dev) stopAll() {
+	d.stop(d.swap(nil))
+}
+
+// freeAddr is a loopback address with a port free a moment ago.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// tail keeps the last lines a server wrote, for the error it stopped with.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailSize = 16 << 10
+
+func (t *tail) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > tailSize {
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-tailSize:]...)
+	}
+	return len(b), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(stripANSI(t.buf))
+}
+
+// stripANSI drops terminal colour sequences.
+func stripANSI(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); i++ {
+		if b[i] == 0x1b && i+1 < len(b) && b[i+1] == '[' {
+			j := i + 2
+			for j < len(b) && (b[j] < '@' || b[j] > '~') {
+				j++
+			}
+			i = j
+			continue
+		}
+		out = append(out, b[i])
+	}
+	return out
+}
+
+// teeWriter writes to w under mu (so server output and the tool's lines
+// do not interleave mid-line) and to t.
+type teeWriter struct {
+	w  interface{ Write([]byte) (int, error) }
+	t  *tail
+	mu *sync.Mutex
+}
+
+func (tw teeWriter) Write(b []byte) (int, error) {
+	tw.t.Write(b)
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	return tw.w.Write(b)
+}
+
+// problemJSON is p as the tabs receive it; "null" for none.
+func problemJSON(p *devtab.Problem) string {
+	b, _ := json.Marshal(p)
+	return string(bytes.TrimSpace(b))
+}
+
+// errorBlock writes a build's or a server's output so that it stands out
+// from the page views: indented, in red on a terminal.
+func (d *Dev) errorBlock(text string) {
+	text = strings.TrimRight(text, "\n")
+	if text == "" {
+		return
+	}
+	var b strings.Builder
+	for _, l := range strings.Split(text, "\n") {
+		b.WriteString("  │ ")
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
+	d.outMu.Lock()
+	defer d.outMu.Unlock()
+	if d.color {
+		fmt.Fprint(d.Out, "\x1b[31m"+b.String()+"\x1b[0m")
+	} else {
+		fmt.Fprint(d.Out, b.String())
+	}
+}

@@ -1,0 +1,136 @@
+// Atoll dev (atoll dev only): keeps this tab current while the site's files change.
+// A reload event reloads the tab, unless the page no longer renders: then its error shows over the tab, which keeps
+// its state. A style event swaps one stylesheet in place. A problem event shows a failed build or start over the tab.
+(() => {
+  if (window.atollDevReload) return;
+  const script = document.currentScript;
+  const base = script.dataset.base || "";
+  let version = script.dataset.version;
+  const events = new EventSource(script.dataset.events);
+  window.atollDevReload = events;
+  // The page's own problem (this document is a dev error page) and the loop's (a build or a start that failed).
+  const embedded = document.getElementById("atoll-dev-problem");
+  let pageProblem = embedded ? JSON.parse(embedded.textContent) : null;
+  let loopProblem = null;
+  let host = null;
+
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const render = () => {
+    const p = loopProblem || pageProblem;
+    window.atollDevProblem = p;
+    if (!p) {
+      if (host) host.remove();
+      host = null;
+      return;
+    }
+    if (!host) {
+      host = el("div");
+      host.id = "atoll-dev-overlay";
+      host.attachShadow({ mode: "open" });
+    }
+    const root = host.shadowRoot;
+    root.replaceChildren();
+    const css = el("link");
+    css.rel = "stylesheet";
+    css.href = base + "/_atoll/dev.css";
+    const box = el("section", "overlay");
+    box.hidden = true; // until its stylesheet is in
+    css.addEventListener("load", () => { box.hidden = false; });
+    box.setAttribute("role", "alert");
+    box.dataset.kind = p.kind;
+    const panel = el("div", "panel");
+    panel.append(el("p", "title", p.title));
+    if (p.file) panel.append(el("p", "file", p.file + (p.line ? ":" + p.line + (p.column ? ":" + p.column : "") : "")));
+    panel.append(el("pre", "message", p.message));
+    if (p.frame && p.frame.length) {
+      const pre = el("pre", "frame");
+      for (const l of p.frame) {
+        const row = el("span", l.n === p.line ? "line at" : "line");
+        row.append(el("span", "n", String(l.n)), el("span", "code", l.text));
+        pre.append(row);
+        if (l.n === p.line && p.column) {
+          const caret = el("span", "line caret");
+          caret.append(el("span", "n", ""), el("span", "code", " ".repeat(Math.max(0, p.column - 1)) + "^"));
+          pre.append(caret);
+        }
+      }
+      panel.append(pre);
+    }
+    if (p.more && p.more.length) panel.append(el("pre", "more", p.more.join("\n")));
+    panel.append(el("p", "hint", p.kind === "startup"
+      ? "The server that was running keeps serving. Saving a fix clears this."
+      : p.kind === "build" ? "The server that was running keeps serving. Saving a fix clears this." : "Saving a fix clears this."));
+    box.append(panel);
+    root.append(css, box);
+    if (!host.isConnected) document.documentElement.append(host);
+  };
+
+  // reload reloads the tab once the page renders; while it does not, its error shows over the tab instead.
+  const reload = async () => {
+    try {
+      const r = await fetch(location.href, { headers: { "X-Atoll-Dev-Probe": "1" }, cache: "no-store", credentials: "same-origin" });
+      if (r.headers.get("X-Atoll-Dev-Error")) {
+        const doc = new DOMParser().parseFromString(await r.text(), "text/html");
+        const p = doc.getElementById("atoll-dev-problem");
+        if (p) {
+          pageProblem = JSON.parse(p.textContent);
+          render();
+          return;
+        }
+      }
+    } catch (e) {
+      // No answer to look at: reload anyway.
+    }
+    events.close();
+    location.reload();
+  };
+
+  // style swaps each element that brings file (an inlined <style> or a <link>) for a link to its current text, and
+  // drops the old one once the new one has loaded, so the page never shows unstyled.
+  const style = (file, v) => {
+    const olds = document.querySelectorAll("[data-atoll-asset]");
+    const mine = [...olds].filter((e) => e.dataset.atollAsset === file);
+    if (!mine.length) return false;
+    for (const old of mine) {
+      const link = el("link");
+      link.rel = "stylesheet";
+      link.href = base + "/_atoll/dev/style/" + file + "?v=" + encodeURIComponent(v);
+      link.dataset.atollAsset = file;
+      link.addEventListener("load", () => { old.remove(); window.atollDevStyled = (window.atollDevStyled || 0) + 1; });
+      link.addEventListener("error", () => reload());
+      old.after(link);
+    }
+    return true;
+  };
+
+  events.addEventListener("hello", (e) => {
+    const d = JSON.parse(e.data);
+    loopProblem = d.problem || null;
+    render();
+    if (d.version !== version && !loopProblem) reload();
+  });
+  events.addEventListener("reload", (e) => {
+    loopProblem = null;
+    version = JSON.parse(e.data).version;
+    reload();
+  });
+  events.addEventListener("style", (e) => {
+    const d = JSON.parse(e.data);
+    if (pageProblem || !style(d.file, d.version)) {
+      version = d.version;
+      reload();
+      return;
+    }
+    version = d.version;
+  });
+  events.addEventListener("problem", (e) => {
+    loopProblem = JSON.parse(e.data);
+    render();
+  });
+  render();
+})();
