@@ -33,12 +33,14 @@ func addToCart(r *action.Request) (template.HTML, error) {
 	if err != nil {
 		return "", err
 	}
-	count, err := shop.Carts.Add(r.Context(), sess.ID, product.ID, r.Int("qty"))
+	_, err = shop.Carts.Add(r.Context(), sess.ID, product.ID, r.Int("qty"))
 	if errors.Is(err, demo.ErrTooMany) {
 		return "", action.Refuse(http.StatusUnprocessableEntity, "That is more than one cart can hold.")
 	}
 	if err != nil {
 		return "", err
 	}
-	return action.OK("Added. " + strconv.Itoa(count) + " in your cart."), nil
+	// What was done, not the cart's new total: the message stays on the
+	// product's card after other cards add, and a total would go stale.
+	return action.OK("Added " + strconv.Itoa(r.Int("qty")) + " × " + product.Name + "."), nil
 }

@@ -5,8 +5,12 @@
 //    sends for a failed render: a message and a Retry button.
 // 2. When a page's batch stream ends, islands it did not deliver fetch
 //    themselves one by one.
-// 3. Islands a boosted page brought at the end of its body (edge: end)
-//    are swapped into their placeholders.
+// 3. Focus survives a swap: when an island that holds the focus is
+//    replaced (the account island after Sign in or Sign out, the cart
+//    after Remove), focus moves to the control at the same place in the
+//    new island, or to the island itself, not to <body>. Islands a
+//    boosted page brought at the end of its body (edge: end) are swapped
+//    into their placeholders.
 // 4. Island requests go out in "cors" mode, so the browser hands them the
 //    response of the page's <link rel="preload" as="fetch"
 //    crossorigin="anonymous">, which started while this script loaded
@@ -78,6 +82,40 @@
     }
     var slot = source.querySelector && source.querySelector(".form-message");
     if (slot) slot.textContent = message;
+  });
+
+  // Focus across swaps. Before a swap that an island's own request makes
+  // (its refresh, its Retry), remember where the focus sits in it; after,
+  // if the focus was lost with the old markup, put it back at the same
+  // place: the same control by position, the last one when there are
+  // fewer, or the island itself when it has none.
+  var FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled])";
+  var focusPlans = new Map();
+  document.addEventListener("htmx:before:swap", function (e) {
+    var source = e.target;
+    var active = document.activeElement;
+    if (!(source instanceof Element) || !active || active === document.body) return;
+    var island = source.closest(".island");
+    if (!island || !island.contains(active)) return;
+    var controls = Array.prototype.slice.call(island.querySelectorAll(FOCUSABLE));
+    var key = (e.detail && e.detail.ctx) || source;
+    focusPlans.set(key, {parent: island.parentElement, next: island.nextSibling, index: controls.indexOf(active)});
+  });
+  document.addEventListener("htmx:after:swap", function (e) {
+    var key = (e.detail && e.detail.ctx) || e.target;
+    var plan = focusPlans.get(key);
+    focusPlans.delete(key);
+    var active = document.activeElement;
+    if (!plan || (active && active !== document.body && active.isConnected)) return;
+    var island = plan.next && plan.next.parentNode === plan.parent ? plan.next.previousElementSibling : plan.parent.lastElementChild;
+    if (!island || !island.classList.contains("island")) return;
+    var controls = island.querySelectorAll(FOCUSABLE);
+    if (controls.length > 0 && plan.index >= 0) {
+      controls[Math.min(plan.index, controls.length - 1)].focus();
+      return;
+    }
+    island.setAttribute("tabindex", "-1");
+    island.focus();
   });
 
   // Only same-origin requests to the island endpoints change mode: for a

@@ -15,8 +15,9 @@ import (
 func init() {
 	island.Register(island.Island{
 		Name: "cart",
-		Fallback: `<div class="cart"><div class="cart-skeleton"><span class="skeleton w-14"></span>` +
-			`<span class="skeleton w-14"></span><span class="skeleton w-8"></span></div></div>`,
+		// The skeleton is one line, the height of the empty state most
+		// first views show.
+		Fallback:     `<div class="cart"><p class="cart-empty"><span class="skeleton w-14"></span> <span class="skeleton w-12"></span></p></div>`,
 		TemplateFile: "cart.html",
 		Files:        templates,
 		Render:       renderCart,

@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -140,6 +142,7 @@ func expectRefused(t *testing.T, site *atolltest.Site, sessionID string, before 
 // a valid value (see validValue), and a last request with only valid
 // values must succeed, so each refusal is the bad value's doing.
 func TestEveryRegisteredActionRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	names := action.Names()
 	for _, want := range []string{"cart/add", "cart/remove", "refresh", "sign-in", "sign-out"} {

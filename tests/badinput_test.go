@@ -41,6 +41,7 @@ func sealWith(t *testing.T, key []byte, purpose string, v any) string {
 // tampered, oversized or malformed request gets a clear 4xx and the
 // server and the other islands carry on.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	key := site.Config.Keys[0]
 	foreign, _ := seal.ParseKeys(seal.GenerateKey())
@@ -180,6 +181,7 @@ func logLine(t *testing.T, site *atolltest.Site, id string) string {
 }
 
 func TestIslandAnswersTheSameWhateverTheHeaders(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	path := site.IslandURL(t, "latency", map[string]string{"n": "7", "ms": "0"})
 	plain := site.Get(t, path)

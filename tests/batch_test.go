@@ -33,6 +33,7 @@ func sseMessages(body string) []string {
 var batchURL = regexp.MustCompile(`id="islands-batch"[^>]*hx-get="([^"]+)"`)
 
 func TestBatchStreamDeliversEveryIslandAndContainsFailures(t *testing.T) {
+	t.Parallel()
 	files := siteFiles(t)
 	files["pages/mixed.html"] = &fstest.MapFile{Data: []byte("{{/*\nislands: batch\n*/}}\n" +
 		`{{ island "server-info" }}{{ island "fault-error" }}{{ island "latency" (props "n" 3 "ms" 30) }}{{ island "fault-panic" }}{{ island "ticker" visible }}`)}
@@ -86,6 +87,7 @@ func TestBatchStreamDeliversEveryIslandAndContainsFailures(t *testing.T) {
 // shares the key, as replicas behind a load balancer or a restarted
 // server would; a server with another key refuses them.
 func TestSealedURLsWorkAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	shared := testConfig().Keys
 	withKey := func(keys [][]byte) atolltest.Option {
 		return atolltest.WithConfig(func(c *config.Config) { c.Keys = keys })

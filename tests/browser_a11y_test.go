@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -80,6 +82,7 @@ const bringInEveryIsland = `(() => {
 // debugger evaluates is not subject to the page's Content Security Policy,
 // so the site's CSP stays exactly as served and nothing is bypassed.
 func TestBrowserAccessibility(t *testing.T) {
+	t.Parallel()
 	axeSource, err := os.ReadFile(axePath)
 	if err != nil {
 		t.Fatalf("axe-core is not installed (run `npm ci` or `make assets`): %v", err)
@@ -176,32 +179,10 @@ func openSettled(t *testing.T, ctx context.Context, url string) {
 	}
 }
 
-// waitInPage polls expr in the page, once a frame, until it is true or
-// 15 s have passed. Unlike chromedp.Poll, which names the execution
-// context it saw last and can race a navigation that just finished, it
-// runs in whatever document the tab shows now.
+// waitInPage is waitFor: it polls in whatever document the tab shows now.
 func waitInPage(t *testing.T, ctx context.Context, what, expr string) {
 	t.Helper()
-	js := `new Promise((done, fail) => {
-  const start = performance.now();
-  const tick = () => {
-    try {
-      if (` + expr + `) return done(true);
-    } catch (e) { return fail(e); }
-    if (performance.now() - start > 15000) return fail(new Error('still false after 15s'));
-    requestAnimationFrame(tick);
-  };
-  tick();
-})`
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if _, err = chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise)); err == nil || !contextReplaced(err) {
-			break // a navigation that replaced the document is waited out again in the new one
-		}
-	}
-	if err != nil {
-		t.Fatalf("waiting for %s: %v (the tab: %s)", what, err, tabState(ctx))
-	}
+	waitFor(t, ctx, what, expr)
 }
 
 // audit checks the islands' screen-reader semantics and runs axe-core

@@ -1,9 +1,12 @@
+//go:build !race
+
 package tests
 
 import (
 	"github.com/atollhq/atoll"
 
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -28,17 +31,45 @@ func waitFor(t *testing.T, ctx context.Context, what, expr string) {
 	}
 }
 
-// pollInTab polls expr until it is true or limit has passed, starting
-// again in the new document whenever a navigation replaces the context
-// it was polling in.
+// pollInTab evaluates expr in the page every 10 ms until it is true or
+// limit has passed. The loop runs inside the page, started with a plain
+// Runtime.evaluate that names no execution context, so it always runs in
+// the document the tab shows now: chromedp.Poll names the context it saw
+// last, and a navigation that has just replaced it fails the call with
+// "Cannot find context with specified id". When a navigation destroys
+// the document under a running loop, the loop starts again in the new
+// one. An exception in expr fails at once, with its message.
 func pollInTab(ctx context.Context, expr string, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
-	for attempt := 0; ; attempt++ {
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline))))
-		if err == nil || !contextReplaced(err) || attempt == 20 || time.Until(deadline) <= 0 {
+	var err error
+	for attempt := 0; attempt < 100; attempt++ {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		js := fmt.Sprintf(`new Promise((done, fail) => {
+  const end = performance.now() + %d;
+  const tick = () => {
+    let ok;
+    try { ok = (%s); } catch (e) { return fail(e); }
+    if (ok) return done(true);
+    if (performance.now() > end) return done(false);
+    setTimeout(tick, 10);
+  };
+  tick();
+})`, left.Milliseconds(), expr)
+		var ok bool
+		ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise))
+		switch {
+		case err == nil && ok:
+			return nil
+		case err == nil:
+			return fmt.Errorf("still false after %s: %s", limit, expr)
+		case !contextReplaced(err):
 			return err
 		}
 	}
+	return fmt.Errorf("still not true after %s, the document kept being replaced: %v", limit, err)
 }
 
 // contextReplaced reports whether err says the JavaScript context went
@@ -46,6 +77,7 @@ func pollInTab(ctx context.Context, expr string, limit time.Duration) error {
 func contextReplaced(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "Cannot find context with specified id") ||
+		strings.Contains(s, "Cannot find default execution context") ||
 		strings.Contains(s, "Execution context was destroyed") ||
 		strings.Contains(s, "Inspected target navigated or closed")
 }
@@ -73,10 +105,10 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 // openHome opens the home page and waits for its server-info island.
 func openHome(t *testing.T, ctx context.Context, site *atolltest.Site) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]`))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, ctx, "the server-info island", `!!document.querySelector('.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]')`)
 }
 
 func TestBrowserVisibleIslandLoadsWhenScrolledAndThenPolls(t *testing.T) {
@@ -100,6 +132,7 @@ func TestBrowserVisibleIslandLoadsWhenScrolledAndThenPolls(t *testing.T) {
 }
 
 func TestBrowserEventRefreshesAnIsland(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, msgs := browser(t)
 	openHome(t, ctx, site)
@@ -120,6 +153,7 @@ func TestBrowserEventRefreshesAnIsland(t *testing.T) {
 }
 
 func TestBrowserFaultsShowErrorStatesWithRetry(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/faults")); err != nil {

@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -22,6 +24,7 @@ const maxInlineScript = 4096
 // Atoll's client from one fingerprinted, deferred script in its head that
 // the browser caches for a year.
 func TestLightPageInlinesOnlyTheLoader(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	for _, path := range []string{"/", "/many", "/many-batched", "/about"} {
 		doc := parse(t, site.Get(t, path).Body)

@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -159,6 +161,7 @@ func TestBrowserPreloadedIslandsRenderOncePerView(t *testing.T) {
 
 // A lazy island is never preloaded: it may never scroll into view.
 func TestLazyIslandsAreNotPreloaded(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	doc := parse(t, site.Get(t, "/").Body)
 	lazy := findAll(doc, func(n *html.Node) bool { trig, _ := attr(n, "hx-trigger"); return trig == "revealed" })

@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -71,6 +73,7 @@ func addToCart(t *testing.T, ctx context.Context, site *atolltest.Site, product,
 }
 
 func TestBrowserTwoVisitorsSignInAndShop(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ada, msgs := browser(t)
 	bob := isolated(t, ada)
@@ -97,6 +100,7 @@ func TestBrowserTwoVisitorsSignInAndShop(t *testing.T) {
 }
 
 func TestBrowserFormNetworkErrorStaysInTheForm(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/")); err != nil {

@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -16,10 +18,20 @@ import (
 // cart island lists the visitor's lines with quantity, price and totals,
 // and a removal through the action shows in the next render.
 func TestCartPageListsAndRemoves(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	atolltest.ExpectPage(t, site.Get(t, "/cart"), site.Config.PageMaxAge)
-	if r := site.Island(t, "cart"); !strings.Contains(r.Body, "Your cart is empty") {
-		t.Fatalf("a guest's cart: %s", r.Body)
+	if r := site.Island(t, "cart"); !strings.Contains(r.Body, "Your cart is empty") || strings.Count(r.Body, "<a ") != 1 {
+		t.Fatalf("a guest's cart, want the empty state with one link: %s", r.Body)
+	}
+	// The page around the island has no link of its own beside the
+	// island's: the empty state would show two.
+	if page := site.Get(t, "/cart").Body; strings.Contains(page, "Back to the shop") {
+		t.Fatalf("the cart page has its own link back to the shop beside the island's")
+	}
+	one := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"1"}})
+	if r := site.Island(t, "cart", "Cookie", store.SessionCookie+"="+sessionCookie(one).Value); !strings.Contains(r.Body, "Total (1 item)") {
+		t.Fatalf("a cart of one item: %s", r.Body)
 	}
 	add := site.Post(t, "/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {"2"}})
 	c := sessionCookie(add)
@@ -57,6 +69,7 @@ func TestCartPageListsAndRemoves(t *testing.T) {
 // click on Remove takes the line out and the header's count follows,
 // without a page load.
 func TestBrowserCartRemove(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ctx, _ := browser(t)
 	addToCart(t, ctx, site, "reef-mug", "2", "2")

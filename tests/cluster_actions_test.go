@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -154,8 +156,8 @@ func TestClusterActionsApplyOnce(t *testing.T) {
 
 // The cart load's cartPhases.
 const (
-	cartKilled int32 = iota
-	cartFreezing // begun just before PostgreSQL froze
+	cartKilled   int32 = iota
+	cartFreezing       // begun just before PostgreSQL froze
 	cartFrozen
 	cartRecovered
 	cartRolling

@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -40,6 +42,7 @@ func decode(t *testing.T, r *atolltest.Response) string {
 }
 
 func TestStaticResponsesArePrecompressedPerEncoding(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	css, err := site.Server.AssetURL("css/site.css")
 	if err != nil {
@@ -72,6 +75,7 @@ func TestStaticResponsesArePrecompressedPerEncoding(t *testing.T) {
 }
 
 func TestIslandsAreCompressedOnlyAboveTheThreshold(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, testSite())
 	small := site.Island(t, "user-greeting", "Accept-Encoding", "gzip")
 	if small.Header.Get("Content-Encoding") != "" {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestIslandSeesItsPageAndDeclaredCookiesOnly(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, testSite())
 	cases := []struct{ page, want string }{
 		{"%2Fabout", "/about"},

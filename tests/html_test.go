@@ -1,10 +1,14 @@
 package tests
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/atollhq/atoll/atolltest"
+	"github.com/atollhq/atoll/store"
 )
 
 // parse reads an HTML document or fragment into a node tree.
@@ -87,4 +91,14 @@ func placeholders(doc *html.Node) []*html.Node {
 		id, _ := attr(n, "id")
 		return ok && hasClass(n, "island") && strings.HasPrefix(id, "island-")
 	})
+}
+
+// sessionCookie returns the atoll_session Set-Cookie of a response, "" if none.
+func sessionCookie(r *atolltest.Response) *http.Cookie {
+	for _, line := range r.Header.Values("Set-Cookie") {
+		if c, err := http.ParseSetCookie(line); err == nil && c.Name == store.SessionCookie {
+			return c
+		}
+	}
+	return nil
 }

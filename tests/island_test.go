@@ -18,6 +18,7 @@ import (
 )
 
 func TestServerInfoIsFreshOnEveryRequest(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	a := site.Island(t, "server-info")
 	b := site.Island(t, "server-info")
@@ -39,6 +40,7 @@ func TestServerInfoIsFreshOnEveryRequest(t *testing.T) {
 }
 
 func TestUserGreeting(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	ada, err := site.Store.SignIn(context.Background(), "Ada", "")
 	if err != nil {
@@ -91,6 +93,7 @@ var failsOnPurpose = map[string]int{"fault-error": 500, "fault-panic": 500, "fau
 // root carries no load trigger, which would make htmx fetch it again
 // forever.
 func TestEveryRegisteredIslandRenders(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, testSite())
 	names := testIslands.Names()
 	if len(names) < 2 || !slices.Contains(names, "server-info") || !slices.Contains(names, "test-gated") {
@@ -126,6 +129,7 @@ func TestEveryRegisteredIslandRenders(t *testing.T) {
 }
 
 func TestIslandRendersAreLogged(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	r := site.Island(t, "server-info")
 	id := r.Header.Get("X-Request-ID")

@@ -59,6 +59,7 @@ func TestRegeneratedPageServesStaleThenFresh(t *testing.T) {
 }
 
 func TestSSRPageIsRenderedPerRequest(t *testing.T) {
+	t.Parallel()
 	clk := atolltest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	files := siteFiles(t)
 	files["pages/live.html"] = &fstest.MapFile{Data: []byte("{{/*\nrender: ssr\n*/}}\n<p data-field=\"rendered\">{{ .RenderTime }}</p>{{ island \"server-info\" }}")}
@@ -93,6 +94,7 @@ func TestSSRPageIsRenderedPerRequest(t *testing.T) {
 }
 
 func TestBasePath(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.BasePath = "/shop" }))
 	home := site.Get(t, "/shop/")
 	atolltest.ExpectPage(t, home, 24*time.Hour)

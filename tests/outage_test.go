@@ -102,7 +102,8 @@ func TestStoreOutageDimsIslandsAndActionsOnly(t *testing.T) {
 	}
 	waitStore(t, site, true)
 	check("cart-count after", site.Island(t, "cart-count", "Cookie", session), 200, `data-field="cart-count">1<`)
-	check("cart/add after", add(), 200, "2 in your cart")
+	check("cart/add after", add(), 200, "Added 1 × Reef mug.")
+	check("cart-count after the add", site.Island(t, "cart-count", "Cookie", session), 200, `data-field="cart-count">2<`)
 
 	var warns, infos, errs int
 	for _, line := range strings.Split(strings.TrimSpace(site.Logs.String()), "\n") {

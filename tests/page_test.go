@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -18,6 +20,7 @@ import (
 )
 
 func TestHomePageIsStaticAndCacheable(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	r := site.Get(t, "/")
 	atolltest.ExpectPage(t, r, 24*time.Hour)
@@ -84,6 +87,7 @@ func TestHomePageIsStaticAndCacheable(t *testing.T) {
 // files inlined whole, each allowed by its hash in the CSP (no
 // 'unsafe-inline'); no style attributes and no inline event handlers.
 func TestPagesInlineOnlyHashedFiles(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	hash := func(s string) string {
 		sum := sha256.Sum256([]byte(s))
@@ -138,6 +142,7 @@ func TestPagesInlineOnlyHashedFiles(t *testing.T) {
 }
 
 func TestPageRevalidationAndHead(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	first := site.Get(t, "/about")
 	atolltest.ExpectPage(t, first, 24*time.Hour)
@@ -160,6 +165,7 @@ func TestPageRevalidationAndHead(t *testing.T) {
 }
 
 func TestBuildTimestampIsFixedUntilRestart(t *testing.T) {
+	t.Parallel()
 	built := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(func() time.Time { return built }))
 	a := field(t, parse(t, site.Get(t, "/").Body), "build")
@@ -170,6 +176,7 @@ func TestBuildTimestampIsFixedUntilRestart(t *testing.T) {
 }
 
 func TestPageMaxAgeIsConfigurable(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.PageMaxAge = 7 * 24 * time.Hour }))
 	r := site.Get(t, "/")
 	atolltest.ExpectPage(t, r, 7*24*time.Hour)
@@ -179,6 +186,7 @@ func TestPageMaxAgeIsConfigurable(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	for _, path := range []string{"/", "/_islands/server-info"} {
 		h := site.Get(t, path).Header
@@ -198,6 +206,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestAssetsAreFingerprintedAndImmutable(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	doc := parse(t, site.Get(t, "/").Body)
 	// The page inlines one small script, the loader, and takes htmx, its

@@ -57,6 +57,7 @@ func callerLine() int {
 // placements whose props do not match what the island declares, and wants
 // the error to start with the file and line of the placement.
 func TestStartupRefusesAPageThatMisplacesProps(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		break_ func(fstest.MapFS)
@@ -102,6 +103,7 @@ func TestStartupRefusesAPageThatMisplacesProps(t *testing.T) {
 // each is a 400 with the island's error state, logged as a warning that
 // says which prop, never a 500.
 func TestARequestWithoutItsPropsIsABadLink(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	cases := []struct {
 		name, path, island, log string
@@ -143,6 +145,7 @@ func TestARequestWithoutItsPropsIsABadLink(t *testing.T) {
 // one island without its required prop and one with everything it needs:
 // the first gets its error state, logged as a warning, the second arrives.
 func TestABatchedIslandWithoutItsPropsFailsAlone(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	list := map[string]any{"g": "/many", "s": []map[string]any{
 		{"n": "latency", "i": "island-latency-1", "p": map[string]string{"n": "1"}},
@@ -181,6 +184,7 @@ func TestABatchedIslandWithoutItsPropsFailsAlone(t *testing.T) {
 // templates fail at request time: the visitor gets the error state, the
 // log says which island, which file and which line.
 func TestTemplateExecErrorsNameIslandFileAndLine(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, testSite())
 	cases := []struct{ island, want string }{
 		{"test-exec-error", `island \"test-exec-error\": props_test.go:` + strconv.Itoa(execErrorAt) +

@@ -1,3 +1,5 @@
+//go:build !race
+
 package tests
 
 import (
@@ -49,6 +51,7 @@ func letterSite(letter string) server.Site {
 // own island and action and 404 the other's and the demo's, which the
 // process has registered in the default sets.
 func TestTwoSitesInOneProcessServeTheirOwnIslandsAndActions(t *testing.T) {
+	t.Parallel()
 	if len(island.Names()) == 0 || len(action.Names()) == 0 {
 		t.Fatal("the demo's islands and actions are not in the default sets; the test would prove nothing")
 	}
@@ -100,6 +103,7 @@ func TestTwoSitesInOneProcessServeTheirOwnIslandsAndActions(t *testing.T) {
 // by an event no action announces: startup stops until the site lists
 // the event in Site.Events.
 func TestSiteEventsAnnounceEventsOutsideActions(t *testing.T) {
+	t.Parallel()
 	site := letterSite("gamma")
 	site.Files.(fstest.MapFS)["pages/client.html"] = &fstest.MapFile{Data: []byte(`{{ island "gamma" (on "clock-tick") }}`)}
 	_, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Site: site})
@@ -117,6 +121,7 @@ func TestSiteEventsAnnounceEventsOutsideActions(t *testing.T) {
 // a form posting to /shop/actions/NAME is checked, one posting to a path
 // outside the site is not.
 func TestStartupChecksActionsUnderTheBasePath(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig()
 	cfg.BasePath = "/shop"
 	cases := []struct {

@@ -104,7 +104,7 @@ func (d *Dev) rebuild(ctx context.Context, why string) {
 	d.hub.problem(nil)
 	d.hub.reload()
 	if old != nil {
-		go d.stop(old)
+		d.stopping.Go(func() { d.stop(old) })
 	}
 	steps := "built in " + round(built).String()
 	if link, ok := linkTime(filepath.Join(d.root, traceFile)); ok {
@@ -233,6 +233,11 @@ func (d *Dev) stop(p *process) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		p.cmd.Process.Kill()
 	}
+	if p.tr != nil {
+		// The proxy's idle connections would hold the server's graceful
+		// shutdown open: nothing will be sent on them again.
+		p.tr.CloseIdleConnections()
+	}
 	t := time.NewTimer(stopWait)
 	defer t.Stop()
 	select {
@@ -247,9 +252,11 @@ func (d *Dev) stop(p *process) {
 	}
 }
 
-// stopAll stops the server that runs, when the loop ends.
+// stopAll stops the server that runs, when the loop ends, and waits for
+// the replaced ones still stopping: none outlives atoll dev.
 func (d *Dev) stopAll() {
 	d.stop(d.swap(nil))
+	d.stopping.Wait()
 }
 
 // freeAddr is a loopback address with a port free a moment ago.

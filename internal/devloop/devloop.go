@@ -83,7 +83,9 @@ type Dev struct {
 
 	mu      sync.Mutex
 	current *process // the server the proxy sends requests to; nil when none runs
-	outMu   sync.Mutex
+	// stopping counts the replaced servers still being stopped.
+	stopping sync.WaitGroup
+	outMu    sync.Mutex
 }
 
 // Run serves the proxy, builds and starts the server, then follows every
