@@ -12,8 +12,8 @@
 //   - the clock is the page's own: performance.timeOrigin is navigation start;
 //     dcl is domContentLoadedEventStart of the navigation entry;
 //   - islands is performance.now() when the predicate first held, checked by a
-//     MutationObserver installed before any page script (and at
-//     DOMContentLoaded): no element matches -pending;
+//     MutationObserver installed before any page script (and when parsing
+//     ends and at DOMContentLoaded): no element matches -pending;
 //   - the RTT is Network.emulateNetworkConditions with latency = RTT ms and no
 //     throughput limit, not sent at all for 0;
 //   - one discarded warm-up load per page and RTT, then -runs loads; the page
@@ -275,6 +275,10 @@ const probe = `(() => {
   };
   const mo = new MutationObserver(check);
   mo.observe(document, { childList: true, subtree: true, characterData: true });
+  // Parsing ends (readyState turns "interactive") without a mutation: a
+  // page whose islands came in its HTML holds from that moment, before its
+  // deferred scripts run and DOMContentLoaded fires.
+  document.addEventListener('readystatechange', check);
   document.addEventListener('DOMContentLoaded', () => {
     state.atDCL = document.querySelectorAll(pending).length;
     check();
