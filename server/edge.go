@@ -48,7 +48,7 @@ func fromEdge(c *fiber.Ctx) bool {
 // no islands to fill, and the ordinary page should go.
 func sendShell(c *fiber.Ctx, p *pages.Page, policy func(etag string) bool) (bool, error) {
 	st := p.Stitch
-	if st == nil || st.SSI == nil {
+	if st == nil || !st.HasShell() {
 		return false, nil
 	}
 	c.Set(fiber.HeaderVary, EdgeHeader)
@@ -56,7 +56,11 @@ func sendShell(c *fiber.Ctx, p *pages.Page, policy func(etag string) bool) (bool
 	if policy(st.ETag) {
 		return true, c.SendStatus(fiber.StatusNotModified)
 	}
-	return true, c.Send(st.SSI)
+	shell, err := st.Shell()
+	if err != nil {
+		return true, err
+	}
+	return true, c.Send(shell)
 }
 
 // stitch cuts a rendered page where its load-time islands go, for a
@@ -64,9 +68,15 @@ func sendShell(c *fiber.Ctx, p *pages.Page, policy func(etag string) bool) (bool
 // directly, with each stitchable island's placeholder turned into a hole
 // and the batch element and preload links left for the islands that
 // still load on their own. out still holds the preload mark. nil when the
-// page carries no island in its response.
+// page carries no island in its response, or when it is static and no
+// proxy is trusted (no edge could ask for its shell).
 func (s *Server) stitch(src pages.Source, out []byte, placed []*islands.Placement, placeholders []template.HTML, batchEl template.HTML) *islands.Stitch {
 	if src.Edge == islands.EdgeNone || len(placed) == 0 {
+		return nil
+	}
+	// A shell goes only to a trusted proxy: a server that trusts none
+	// keeps none, and its pages hold what they held before the edge.
+	if src.Mode != pages.SSR && len(s.cfg.TrustedProxies) == 0 {
 		return nil
 	}
 	page := bytes.Clone(out)

@@ -19,7 +19,11 @@ func TestStitchCutsThePageAtItsHoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ssi := string(st.SSI)
+	shell, err := st.Shell()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssi := string(shell)
 	if strings.Count(ssi, "<!--#") != 2*3 {
 		t.Fatalf("want a block, its end and an include per island and nothing else for SSI; got:\n%s", ssi)
 	}
@@ -42,8 +46,8 @@ func TestStitchCutsThePageAtItsHoles(t *testing.T) {
 	if e.Fill(context.Background(), st, nil, &out, func() error { return nil }) == nil {
 		t.Fatal("a page kept for an edge was filled")
 	}
-	if st, err = e.NewStitch(page, holes, false); err != nil || st.SSI != nil {
-		t.Fatalf("a page for the server to fill: %v, SSI %d bytes", err, len(st.SSI))
+	if st, err = e.NewStitch(page, holes, false); err != nil || st.HasShell() {
+		t.Fatalf("a page for the server to fill: %v, with a shell", err)
 	}
 	flushes := 0
 	if err := e.Fill(context.Background(), st, nil, &out, func() error { flushes++; return nil }); err != nil {
