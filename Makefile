@@ -107,7 +107,8 @@ soak:
 scale:
 	cd tests && $(GO) run ./tools/scalebench -sizes 10,1000,10000
 
-## browserbench: pages in headless chromium, fresh cache, 0 and 40 ms RTT (docs/BENCHMARKS.md), then Astro's anchor beside them
+## browserbench: pages in headless chromium, fresh cache, 0 and 40 ms RTT (docs/BENCHMARKS.md), then Astro's anchor beside them,
+## then the pages through nginx (atoll nginx: islands filled in by SSI) beside Astro's /many, and with JavaScript off (edge.sh)
 # The anchor, a script kept beside this checkout and run when present, loads bin/server's pages next to
 # Astro's /many in one run. It waits for every [aria-busy="true"] to go, so "/" (its ticker waits to be scrolled to) is left out.
 BB_RUNS  ?= 15
@@ -127,6 +128,7 @@ browserbench: build
 	  echo; echo "anchor: Astro /many beside bin/server on 127.0.0.1:$(BB_PORT), medians, one run"; \
 	  RUNS=$(BB_RUNS) ../shared/bench/anchor.sh $(foreach p,$(BB_ANCHOR_PAGES),http://127.0.0.1:$(BB_PORT)$(p)); \
 	else echo "browserbench: ../shared/bench/anchor.sh not found, Astro not measured"; fi
+	@echo; BB_RUNS=$(BB_RUNS) BB_PORT=$$(($(BB_PORT) + 10)) tests/tools/browserbench/edge.sh
 
 ## new-site: start a site of your own in a new module that requires Atoll: make new-site DIR=../mysite MODULE=example.com/mysite
 new-site:

@@ -8,12 +8,14 @@
 // 3. Focus survives a swap: when an island that holds the focus is
 //    replaced (the account island after Sign in or Sign out, the cart
 //    after Remove), focus moves to the control at the same place in the
-//    new island, or to the island itself, not to <body>.
+//    new island, or to the island itself, not to <body>. Islands a
+//    boosted page brought at the end of its body (edge: end) are swapped
+//    into their placeholders.
 // 4. Island requests go out in "cors" mode, so the browser hands them the
 //    response of the page's <link rel="preload" as="fetch"
 //    crossorigin="anonymous">, which started while this script loaded
 //    (htmx's own "same-origin" mode never matches a preload).
-// 4. Every action request carries an Idempotency-Key: a fresh one for each
+// 5. Every action request carries an Idempotency-Key: a fresh one for each
 //    submission, the same one when that submission is sent again after
 //    it got no definitive answer (a network error, a timeout, a 5xx, a
 //    409), so the server applies it once and answers a repeat with the
@@ -127,6 +129,27 @@
     try { url = new URL(req.action, document.baseURI); } catch (err) { return; }
     if (url.origin === location.origin && ISLAND_PATH.test(url.pathname)) req.mode = "cors";
   });
+
+  // Islands a page brought at the end of its body (edge: end), when the
+  // loader did not swap them in: a boosted navigation swaps in a page's
+  // body without running its head. One without an element falls back.
+  function fill() {
+    document.querySelectorAll("template[data-atoll-fill]").forEach(function (t) {
+      var target = document.getElementById(t.getAttribute("data-atoll-fill"));
+      t.remove();
+      if (!target) return;
+      var nodes = Array.prototype.slice.call(t.content.childNodes);
+      if (!nodes.some(function (n) { return n.nodeType === 1; })) {
+        target.removeAttribute("data-batched");
+        htmx.trigger(target, "atoll:fallback");
+        return;
+      }
+      target.replaceWith.apply(target, nodes);
+      nodes.forEach(function (n) { if (n.nodeType === 1) htmx.process(n); });
+    });
+  }
+  document.addEventListener("htmx:after:swap", fill);
+  fill();
 
   // Idempotency keys, by the element that sends the action: its key and
   // the body it was made for. A submission with another body (the visitor

@@ -18,6 +18,10 @@
 // so htmx starting up never keeps the main thread from swapping in an
 // island that has arrived. A page without a batch starts it at once.
 //
+// Islands that came in the page's own response at the end of its body
+// (behind an SSI edge, or rendered per request, with "edge: end") are
+// swapped into their placeholders once the page is parsed.
+//
 // A boosted navigation never runs this again (htmx drops the new page's
 // head), so htmx's SSE extension streams that page's batch, as before.
 // No eval and no inline handlers; the CSP allows this script by its hash.
@@ -58,6 +62,8 @@
     if (window.htmx && el.nodeType === 1) window.htmx.process(el);
   }
 
+  function kids(t) { return Array.prototype.slice.call(t.content.childNodes); }
+
   function swapIn(html) {
     var t = doc.createElement("template");
     // The same rewrite htmx makes: a <template> parses any fragment
@@ -66,9 +72,10 @@
     var parts = t.content.querySelectorAll("template[data-partial]");
     for (var i = 0; i < parts.length; i++) {
       var target = null;
-      try { target = doc.querySelector(parts[i].getAttribute("hx-target")); } catch (err) { /* a bad selector swaps nothing */ }
+      // A bad selector swaps nothing.
+      try { target = doc.querySelector(parts[i].getAttribute("hx-target")); } catch (err) {}
       if (!target) continue;
-      var nodes = Array.prototype.slice.call(parts[i].content.childNodes);
+      var nodes = kids(parts[i]);
       target.replaceWith.apply(target, nodes);
       nodes.forEach(process);
     }
@@ -99,8 +106,9 @@
     // what watches the page (a MutationObserver) sees them one by one,
     // in the order they arrived, even when one read brought several.
     var swaps = parsed;
+    // A message that fails to swap does not stop the next one.
     function message(html) {
-      swaps = swaps.then(function () { swapIn(html); }).then(null, function () { /* the next message still swaps */ });
+      swaps = swaps.then(function () { swapIn(html); }).then(null, function () {});
     }
     function line(l) {
       if (l === "") {
@@ -138,7 +146,8 @@
     var stall = setTimeout(function () { ctrl.abort(); }, STALL);
     fetch(url, { mode: "cors", credentials: "same-origin", signal: ctrl.signal })
       .then(read)
-      .then(null, function () { /* a broken or stalled stream: fall back below */ })
+      // A broken or stalled stream: fall back below.
+      .then(null, function () {})
       .then(function () { clearTimeout(stall); return parsed; })
       .then(fallBack)
       .then(release, release);
@@ -176,5 +185,20 @@
     if (url !== early) stream(url);
   }
 
-  parsed.then(start);
+  // fill swaps in the islands an edge (or the server, for a page rendered
+  // per request) sent at the end of the body, each in a
+  // <template data-atoll-fill="placeholder id">, before htmx runs. One
+  // that holds no element (an edge that did not fill it) is left to
+  // atoll.js, which has its placeholder fetch the island.
+  function fill() {
+    var fills = doc.querySelectorAll("template[data-atoll-fill]");
+    for (var i = 0; i < fills.length; i++) {
+      var target = doc.getElementById(fills[i].getAttribute("data-atoll-fill"));
+      if (!target || !fills[i].content.firstElementChild) continue;
+      fills[i].remove();
+      target.replaceWith.apply(target, kids(fills[i]));
+    }
+  }
+
+  parsed.then(fill).then(start, start);
 })();

@@ -457,22 +457,24 @@ func (s *Server) render(route string) (*pages.Page, error) {
 //	{{ url "/about" }}                           a path under the base path
 //	{{ range renders }}…{{ end }}                island renders in the last minute, by island
 //	{{ snippet "file" "first" "last" }}          lines of a repo file, for docs
-func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, func([]byte) []byte) {
-	return func(src pages.Source) (template.FuncMap, func([]byte) []byte) {
+func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, pages.Finish) {
+	return func(src pages.Source) (template.FuncMap, pages.Finish) {
 		count := map[string]int{}
 		var placed []*islands.Placement
+		var placeholders []template.HTML // placed[i]'s markup, for the page cut where its islands go
 		var batchURL string
+		var batchEl template.HTML
 		// The head comes before the islands it should preload, so
 		// {{ preload }} leaves a mark that finish fills in once the
 		// whole page is rendered.
 		var batchPlaced, preloadPlaced, runtimePlaced bool
-		finish := func(out []byte) []byte {
+		finish := func(out []byte) ([]byte, *islands.Stitch) {
 			// A page with islands needs the runtime and its batch stream:
 			// when neither it nor its layout places them, they go before
 			// </head> and </body>, with the preload links.
 			if len(placed) > 0 && !batchPlaced {
 				el, u := s.islands.BatchElement(src.Route, placed)
-				batchURL = u
+				batchURL, batchEl = u, el
 				out = insertBefore(out, "</body>", []byte(el), len(out))
 			}
 			var head []byte
@@ -491,6 +493,7 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 				}
 				out = insertBefore(out, "</head>", head, at)
 			}
+			st := s.stitch(src, out, placed, placeholders, batchEl)
 			var urls []string
 			if batchURL != "" {
 				urls = append(urls, batchURL)
@@ -500,7 +503,7 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 					urls = append(urls, u)
 				}
 			}
-			return bytes.Replace(out, []byte(preloadMark), []byte(islands.PreloadLinks(urls)), 1)
+			return bytes.Replace(out, []byte(preloadMark), []byte(islands.PreloadLinks(urls)), 1), st
 		}
 		funcs := template.FuncMap{
 			"island": func(name string, opts ...placementOption) (template.HTML, error) {
@@ -512,8 +515,11 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 					}
 				}
 				p.Batched = src.Batch && !p.Visible
-				placed = append(placed, p)
-				return s.islands.Placeholder(p)
+				ph, err := s.islands.Placeholder(p)
+				if err == nil {
+					placed, placeholders = append(placed, p), append(placeholders, ph)
+				}
+				return ph, err
 			},
 			"fallback": func(html string) placementOption {
 				return func(p *islands.Placement) error { p.Fallback = template.HTML(html); return nil }
@@ -558,7 +564,7 @@ func (s *Server) pageFuncs(files fs.FS) func(pages.Source) (template.FuncMap, fu
 			"batch": func() template.HTML {
 				batchPlaced = true
 				el, u := s.islands.BatchElement(src.Route, placed)
-				batchURL = u
+				batchURL, batchEl = u, el
 				return el
 			},
 			"preload": func() template.HTML { preloadPlaced = true; return preloadMark },

@@ -82,9 +82,15 @@ func field(t *testing.T, doc *html.Node, name string) string {
 	return strings.TrimSpace(text(els[0]))
 }
 
-// placeholders returns the island placeholders of a page.
+// placeholders returns the island placeholders of a page: an island that
+// fetches itself and carries its placement's id (an island rendered into
+// the page that refreshes itself fetches too, but has no id).
 func placeholders(doc *html.Node) []*html.Node {
-	return findAll(doc, func(n *html.Node) bool { _, ok := attr(n, "hx-get"); return ok && hasClass(n, "island") })
+	return findAll(doc, func(n *html.Node) bool {
+		_, ok := attr(n, "hx-get")
+		id, _ := attr(n, "id")
+		return ok && hasClass(n, "island") && strings.HasPrefix(id, "island-")
+	})
 }
 
 // sessionCookie returns the atoll_session Set-Cookie of a response, "" if none.

@@ -205,8 +205,10 @@ after it until the pages that carry its URLs have expired.`, stderr)
 func nginx(args []string, stdout, stderr io.Writer) error {
 	fs := flags("nginx", "nginx -listen ADDR -upstream ADDR[,ADDR...] [-dir DIR]",
 		`Prints the nginx configuration for replicas of the site behind one nginx: the
-pages cached, islands and actions passed through, and upstream settings that
-let a rolling restart drop nothing. Run it with: nginx -p DIR -c FILE.`, stderr)
+pages' shells cached and each page's islands filled into the same response
+(SSI), islands and actions passed through, and upstream settings that let a
+rolling restart drop nothing. Run it with: nginx -p DIR -c FILE. Give the
+replicas ATOLL_TRUSTED_PROXIES=<nginx's address> so they send it the shells.`, stderr)
 	listen := fs.String("listen", "", "nginx's listen address, such as :80 or 127.0.0.1:8080")
 	upstream := fs.String("upstream", "", "the replicas' addresses, comma-separated, such as 10.0.0.1:8080,10.0.0.2:8080")
 	dir := fs.String("dir", ".", "nginx's prefix directory: pid file, error log, temporary files and cache")

@@ -1,5 +1,7 @@
 // Package nginxconf writes the nginx configuration for Atoll replicas
-// behind one nginx: a shared cache for the pages, the islands and actions
+// behind one nginx: a shared cache for the pages' shells, each page's
+// islands filled into the same response with SSI subrequests (never
+// cached, the visitor's cookies passed on), the islands and actions
 // passed through, and upstream settings that let a rolling restart drop
 // nothing. `atoll nginx` prints it; tests/internal/cluster (make cluster and
 // the cluster test) runs nginx on it.
@@ -91,10 +93,13 @@ func Write(w io.Writer, c Config) error {
 // on says why in a comment of its own, which reaches the reader of the
 // generated file too.
 var conf = template.Must(template.New("nginx.conf").Parse(`# nginx in front of Atoll replicas (written by atoll nginx): a shared cache
-# for the pages, the islands and actions passed through, and upstream
-# settings that let a rolling restart drop nothing. Run it with
+# for the pages, their islands filled into the same response by SSI, the
+# islands and actions passed through, and upstream settings that let a
+# rolling restart drop nothing. Run it with
 #   nginx -p {{.Dir}} -c FILE
 # in the foreground, under a supervisor (systemd, a container, make cluster).
+# The replicas must trust this nginx's address (ATOLL_TRUSTED_PROXIES), or
+# they answer its X-Atoll-Edge header with the ordinary page.
 daemon off;
 master_process off;
 worker_processes 1;
@@ -118,6 +123,24 @@ http {
     # bytes and ETags, so either answers 304. Islands are "no-store" and
     # actions are POSTs: never cached.
     proxy_cache_path {{.Dir}}/cache levels=1:2 keys_zone=atoll:10m max_size=256m inactive=1h use_temp_path=off;
+
+    # A page's shell comes uncompressed, for SSI reads only plain HTML;
+    # the stitched page is compressed here on its way out. Responses the
+    # replicas compressed (islands, assets) pass as they are, and the
+    # islands' event stream is not a type gzip touches.
+    gzip on;
+    gzip_vary on;
+    gzip_comp_level 5;
+    gzip_types text/css application/javascript image/svg+xml;
+
+    # A stitched page holds this visitor's islands: whatever its shell
+    # says, it leaves as "private, no-store", so no cache in front of this
+    # one keeps it for someone else (SSI drops the shell's ETag too).
+    # Other responses keep their own Cache-Control.
+    map $upstream_http_x_atoll_stitched $atoll_cache_control {
+        ""      $upstream_http_cache_control;
+        default "private, no-store";
+    }
 
     upstream atoll {
         # max_fails=1 fail_timeout=2s: a replica that refuses a connection
@@ -148,31 +171,63 @@ http {
     server {
         listen {{.Listen}};
 
+        # Pages: the shell is cached, and each response is the shell with
+        # this visitor's islands filled in by SSI subrequests (/_edge/
+        # below), run in parallel while what comes before them streams.
         location / {
             proxy_pass http://atoll;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-Host $host;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            # A refused or reset connection, or a 502, sends the request to
-            # the next replica; POSTs too, as long as no byte of them
-            # reached a replica. A POST that reached one that then died
-            # (kill -9, a crash) is not retried, as it may have been
-            # applied: its client gets 502. A 503 is never retried: Atoll
-            # answers it only on purpose (the shared store is down, or
-            # renders are saturated), with Retry-After, and the same from
-            # every replica; retrying would mark them all down and turn the
-            # answer into nginx's 502.
-            proxy_next_upstream error timeout http_502;
-            proxy_next_upstream_tries 3;
-            proxy_connect_timeout 2s;
+{{template "proxy"}}
+            # Asks for the page's shell (honoured from a trusted proxy
+            # only), and is part of the cache key: the shell and the
+            # ordinary page are never mixed up in this cache.
+            proxy_buffering on;
+            proxy_set_header X-Atoll-Edge ssi;
+            proxy_cache_key "$scheme$proxy_host$request_uri ssi";
+            proxy_cache atoll;
+            proxy_cache_revalidate on;
+            ssi on;
+            # Island URLs carry their sealed props.
+            ssi_value_length 4096;
+            proxy_hide_header Cache-Control;
+            proxy_hide_header X-Atoll-Stitched;
+            add_header Cache-Control $atoll_cache_control always;
+            add_header X-Cache-Status $upstream_cache_status always;
+        }
+
+        # Islands and their batch stream as the browser asks for them
+        # (refreshes, pages served without the edge): never cached, never
+        # parsed for SSI.
+        location ~ /_islands(/|$) {
+            proxy_pass http://atoll;
+{{template "proxy"}}
             # Responses are buffered; the batch stream of islands says
             # X-Accel-Buffering: no and so is passed on as it is written.
             proxy_buffering on;
-            proxy_cache atoll;
-            proxy_cache_revalidate on;
-            add_header X-Cache-Status $upstream_cache_status always;
+            proxy_cache off;
+        }
+
+        # The islands of a stitched page: SSI subrequests only (internal:
+        # a visitor cannot ask for /_edge/ itself), carrying the visitor's
+        # cookies, never cached, uncompressed so they can be spliced in.
+        # An island that fails answers with its error state; when nginx
+        # cannot get an answer at all (no replica, a timeout) the
+        # subrequest is empty and SSI writes the error state the shell
+        # holds for it (stub), never an nginx error page.
+        location ^~ /_edge/ {
+            internal;
+            rewrite ^/_edge(/.*)$ $1 break;
+            proxy_pass http://atoll;
+{{template "proxy"}}
+            proxy_set_header Accept-Encoding "";
+            proxy_cache off;
+            # Each island is passed on as it comes, with a flush that makes
+            # gzip send what it holds of the page up to it.
+            proxy_buffering off;
+            proxy_read_timeout 10s;
+            error_page 502 503 504 = @edge_unanswered;
+        }
+        location @edge_unanswered {
+            return 204;
         }
 
         # Actions, POST {base}/actions/{name}. One that carries no
@@ -222,6 +277,24 @@ http {
         }
     }
 }
+{{define "proxy"}}            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            # A refused or reset connection, or a 502, sends the request to
+            # the next replica; POSTs too, as long as no byte of them
+            # reached a replica. A POST that reached one that then died
+            # (kill -9, a crash) is not retried, as it may have been
+            # applied: its client gets 502. A 503 is never retried: Atoll
+            # answers it only on purpose (the shared store is down, or
+            # renders are saturated), with Retry-After, and the same from
+            # every replica; retrying would mark them all down and turn the
+            # answer into nginx's 502.
+            proxy_next_upstream error timeout http_502;
+            proxy_next_upstream_tries 3;
+            proxy_connect_timeout 2s;
+{{- end}}
 `))
 
 // Path finds the nginx binary: on PATH, else /usr/sbin/nginx, where

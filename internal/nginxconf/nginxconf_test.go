@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/atollhq/atoll/internal/islands"
+	"github.com/atollhq/atoll/server"
 )
 
 func TestWriteHoldsWhatARollingRestartNeeds(t *testing.T) {
@@ -69,6 +72,45 @@ func TestWriteHoldsWhatARollingRestartNeeds(t *testing.T) {
 		if !strings.HasPrefix(m[2], dir+"/") {
 			t.Errorf("%s writes to %s, outside %s", m[1], m[2], dir)
 		}
+	}
+}
+
+// TestWriteStitchesIslandsIntoPages wants the edge of issue 19: pages ask
+// for the shell with the header Atoll believes, under a cache key of their
+// own; SSI fills the islands from an internal location that asks for
+// plain fragments and passes the visitor's request on; a stitched page
+// leaves private, its marker dropped.
+func TestWriteStitchesIslandsIntoPages(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	if err := Write(&b, Config{Listen: "127.0.0.1:8080", Upstreams: []string{"127.0.0.1:9001"}, Dir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	for _, want := range []string{
+		"proxy_set_header " + server.EdgeHeader + " " + server.EdgeSSI + ";",
+		`proxy_cache_key "$scheme$proxy_host$request_uri ` + server.EdgeSSI + `";`,
+		"ssi on;",
+		"location ^~ " + islands.EdgePrefix + "/ {",
+		"rewrite ^" + islands.EdgePrefix + "(/.*)$ $1 break;",
+		"internal;",
+		`proxy_set_header Accept-Encoding "";`,
+		"proxy_hide_header " + server.StitchedHeader + ";",
+		"map $upstream_http_" + strings.ReplaceAll(strings.ToLower(server.StitchedHeader), "-", "_") + " $atoll_cache_control {",
+		`default "private, no-store";`,
+		"add_header Cache-Control $atoll_cache_control always;",
+		"error_page 502 503 504 = @edge_unanswered;",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the configuration lacks %q", want)
+		}
+	}
+	// The edge location passes the visitor's cookies on: nothing there
+	// may clear them.
+	edge := got[strings.Index(got, "location ^~ "+islands.EdgePrefix):]
+	edge = edge[:strings.Index(edge, "}")]
+	if strings.Contains(edge, "Cookie") || strings.Contains(edge, "proxy_cache atoll") {
+		t.Errorf("the edge location drops cookies or caches islands:\n%s", edge)
 	}
 }
 

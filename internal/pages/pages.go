@@ -17,7 +17,14 @@
 // background once older than that). islands is batch (the default: every
 // island that loads with the page comes in one streamed request, which a
 // preload in the page's head starts early) or separate (one request per
-// island). Lazy islands (visible) always make their own request.
+// island). Lazy islands (visible) always make their own request. edge
+// says where load-time islands go when they travel in the page's own
+// response, which happens for a page rendered per request and for a
+// page requested through an SSI edge (the nginx configuration `atoll
+// nginx` prints): position (the default: each where the page places it,
+// shown without JavaScript), end (after the page's content, swapped in
+// by the loader, so the whole shell shows first) or none (never: the
+// page's islands are fetched after load, as when it is served directly).
 //
 // A page shares one namespace with the layouts and their partials, which
 // are parsed once (gofiber/template/html) and copied for each render, so
@@ -44,6 +51,7 @@ import (
 	"github.com/gofiber/template/html/v2"
 
 	"github.com/atollhq/atoll/internal/compress"
+	"github.com/atollhq/atoll/internal/islands"
 )
 
 // Mode is how a page is rendered.
@@ -67,6 +75,10 @@ type Source struct {
 	Mode      Mode
 	Every     time.Duration // for Revalidate
 	Batch     bool          // load-time islands come in one streamed request (the default)
+	// Edge is where the page's load-time islands go when they travel in
+	// the page's own response (behind an SSI edge, or rendered per
+	// request): islands.EdgePosition (the default), EdgeEnd or EdgeNone.
+	Edge string
 }
 
 func (s Source) templateName() string { return strings.TrimSuffix(s.File, ".html") }
@@ -79,6 +91,10 @@ type Page struct {
 	// Variants holds Body and its compressed encodings, each made on
 	// first request; set by Compressible for pages served as stored bytes.
 	Variants *compress.Variants
+	// Stitch is the page cut where its islands go, for a response that
+	// carries them (an SSI edge's shell, a page rendered per request); nil
+	// when the page has none to carry.
+	Stitch *islands.Stitch
 }
 
 // Compressible readies the page to be served as stored bytes in any
@@ -88,6 +104,10 @@ func (p *Page) Compressible() *Page {
 	p.Variants = compress.Lazy(p.Body, p.ETag)
 	return p
 }
+
+// Finish sees the whole output of one render of a page and returns it,
+// perhaps rewritten, and the page cut where its islands go, or nil.
+type Finish func(out []byte) ([]byte, *islands.Stitch)
 
 // Data is what every page and layout template receives.
 type Data struct {
@@ -108,8 +128,9 @@ type Renderer struct {
 	// ({{ island }} needs to know which page it is placing islands on),
 	// and a finish step that sees the whole output of that render and may
 	// rewrite it: the head's preload links name islands that the body
-	// places later. finish may be nil.
-	Funcs func(Source) (funcs template.FuncMap, finish func([]byte) []byte)
+	// places later. finish may be nil; it may also cut the page where its
+	// islands go (Page.Stitch), or return nil for that.
+	Funcs func(Source) (funcs template.FuncMap, finish Finish)
 	// Built is the build time shown on pages.
 	Built time.Time
 	// Now is the clock for RenderTime; time.Now when nil.
@@ -348,28 +369,34 @@ func (t *templates) render(src Source) (*Page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pages: parse templates: %w", place(err, t.tfs, ""))
 	}
-	body, err := t.execute(set, page, src, data, "")
+	// Alone, the page is rendered for its errors only when a layout
+	// wraps it: finishing that output would be work thrown away.
+	body, st, err := t.execute(set, page, src, data, "", src.Layout == "")
 	if err != nil {
 		return nil, err
 	}
 	if src.Layout != "" {
-		if body, err = t.execute(set, page, src, data, "layouts/"+src.Layout); err != nil {
+		if body, st, err = t.execute(set, page, src, data, "layouts/"+src.Layout, true); err != nil {
 			return nil, err
 		}
 	}
 	sum := sha256.Sum256(body)
-	return &Page{Source: src, Body: body, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}, nil
+	return &Page{Source: src, Body: body, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Stitch: st}, nil
 }
 
 // execute runs page, or layout with page in its {{embed}}, with a fresh
 // set of page functions, as the gofiber engine's Render did: while the
-// page runs, embed is a nil function.
-func (t *templates) execute(set, page *template.Template, src Source, data Data, layout string) ([]byte, error) {
-	var finish func([]byte) []byte
+// page runs, embed is a nil function. The page functions' finish step
+// runs only when finishing: on the output that is kept.
+func (t *templates) execute(set, page *template.Template, src Source, data Data, layout string, finishing bool) ([]byte, *islands.Stitch, error) {
+	var finish Finish
 	if t.r.Funcs != nil {
 		var funcs template.FuncMap
 		funcs, finish = t.r.Funcs(src)
 		set.Funcs(funcs)
+	}
+	if !finishing {
+		finish = nil
 	}
 	var noLayout func() error
 	var buf bytes.Buffer
@@ -380,18 +407,19 @@ func (t *templates) execute(set, page *template.Template, src Source, data Data,
 	if layout != "" {
 		lay := set.Lookup(layout)
 		if lay == nil {
-			return nil, place(fmt.Errorf("render: LayoutName %s does not exist", layout), t.tfs, src.File)
+			return nil, nil, place(fmt.Errorf("render: LayoutName %s does not exist", layout), t.tfs, src.File)
 		}
 		set.Funcs(template.FuncMap{layoutFunc: run})
 		run = func() error { return lay.Execute(&buf, data) }
 	}
 	if err := run(); err != nil {
-		return nil, place(err, t.tfs, src.File)
+		return nil, nil, place(err, t.tfs, src.File)
 	}
 	if finish != nil {
-		return finish(buf.Bytes()), nil
+		out, st := finish(buf.Bytes())
+		return out, st, nil
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), nil, nil
 }
 
 // stamp is the site's one format for a moment: ISO date, 24-hour time,
@@ -452,7 +480,7 @@ func routeOf(file string) string {
 // parseSource works out a page's route and reads its front matter.
 func parseSource(file string, body []byte) (Source, error) {
 	route := routeOf(file)
-	src := Source{Route: route, File: file, Title: "Atoll", Layout: DefaultLayout, Mode: Static, Batch: true}
+	src := Source{Route: route, File: file, Title: "Atoll", Layout: DefaultLayout, Mode: Static, Batch: true, Edge: islands.EdgePosition}
 	text := strings.TrimLeft(string(body), " \t\r\n")
 	if !strings.HasPrefix(text, "{{/*") {
 		return src, nil
@@ -501,8 +529,17 @@ func parseSource(file string, body []byte) (Source, error) {
 			default:
 				return src, fmt.Errorf("%s: islands: %q: want batch or separate", file, value)
 			}
+		case "edge":
+			switch value {
+			case islands.EdgePosition, islands.EdgeEnd, islands.EdgeNone:
+				src.Edge = value
+			case "":
+				src.Edge = islands.EdgePosition
+			default:
+				return src, fmt.Errorf("%s: edge: %q: want position, end or none", file, value)
+			}
 		default:
-			return src, fmt.Errorf("%s: unknown front matter key %q (known: title, layout, render, islands)", file, key)
+			return src, fmt.Errorf("%s: unknown front matter key %q (known: title, layout, render, islands, edge)", file, key)
 		}
 	}
 	return src, nil

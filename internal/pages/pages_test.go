@@ -15,17 +15,20 @@ func TestParseSource(t *testing.T) {
 		want             Source
 		err              string
 	}{
-		{"index is the root", "pages/index.html", "<p>x</p>", Source{Route: "/", File: "pages/index.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true}, ""},
-		{"a file is its own route", "pages/about.html", "", Source{Route: "/about", File: "pages/about.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true}, ""},
-		{"folders nest", "pages/blog/first-post.html", "", Source{Route: "/blog/first-post", File: "pages/blog/first-post.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true}, ""},
-		{"a folder index is the folder", "pages/blog/index.html", "", Source{Route: "/blog", File: "pages/blog/index.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true}, ""},
+		{"index is the root", "pages/index.html", "<p>x</p>", Source{Route: "/", File: "pages/index.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true, Edge: "position"}, ""},
+		{"a file is its own route", "pages/about.html", "", Source{Route: "/about", File: "pages/about.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true, Edge: "position"}, ""},
+		{"folders nest", "pages/blog/first-post.html", "", Source{Route: "/blog/first-post", File: "pages/blog/first-post.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true, Edge: "position"}, ""},
+		{"a folder index is the folder", "pages/blog/index.html", "", Source{Route: "/blog", File: "pages/blog/index.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true, Edge: "position"}, ""},
 		{"front matter sets the title and layout", "pages/x.html", "{{/*\ntitle: Hello · Atoll\nlayout: none\n*/}}\n<p>x</p>",
-			Source{Route: "/x", File: "pages/x.html", Title: "Hello · Atoll", layoutSet: true, Mode: Static, Batch: true}, ""},
-		{"render ssr", "pages/d.html", "{{/*\nrender: ssr\n*/}}", Source{Route: "/d", File: "pages/d.html", Title: "Atoll", Layout: "main", Mode: SSR, Batch: true}, ""},
+			Source{Route: "/x", File: "pages/x.html", Title: "Hello · Atoll", layoutSet: true, Mode: Static, Batch: true, Edge: "position"}, ""},
+		{"render ssr", "pages/d.html", "{{/*\nrender: ssr\n*/}}", Source{Route: "/d", File: "pages/d.html", Title: "Atoll", Layout: "main", Mode: SSR, Batch: true, Edge: "position"}, ""},
 		{"render every 30s with batched islands", "pages/i.html", "{{/*\nrender: 30s\nislands: batch\n*/}}",
-			Source{Route: "/i", File: "pages/i.html", Title: "Atoll", Layout: "main", Mode: Revalidate, Every: 30 * time.Second, Batch: true}, ""},
+			Source{Route: "/i", File: "pages/i.html", Title: "Atoll", Layout: "main", Mode: Revalidate, Every: 30 * time.Second, Batch: true, Edge: "position"}, ""},
 		{"islands load separately when the page says so", "pages/s.html", "{{/*\nislands: separate\n*/}}",
-			Source{Route: "/s", File: "pages/s.html", Title: "Atoll", Layout: "main", Mode: Static}, ""},
+			Source{Route: "/s", File: "pages/s.html", Title: "Atoll", Layout: "main", Mode: Static, Edge: "position"}, ""},
+		{"islands go at the end of the body when the page says so", "pages/e.html", "{{/*\nedge: end\n*/}}",
+			Source{Route: "/e", File: "pages/e.html", Title: "Atoll", Layout: "main", Mode: Static, Batch: true, Edge: "end"}, ""},
+		{"an unknown edge placement is refused", "pages/f.html", "{{/*\nedge: middle\n*/}}", Source{}, "pages/f.html: edge"},
 		{"a render interval under a second is refused", "pages/r.html", "{{/*\nrender: 10ms\n*/}}", Source{}, "pages/r.html: render"},
 		{"an unknown islands mode is refused", "pages/b.html", "{{/*\nislands: some\n*/}}", Source{}, "pages/b.html: islands"},
 		{"an unknown key names the file", "pages/y.html", "{{/*\ncolour: blue\n*/}}", Source{}, `pages/y.html: unknown front matter key "colour"`},
@@ -71,7 +74,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 			for k, v := range base {
 				files[k] = v
 			}
-			r := Renderer{FS: files, Funcs: func(Source) (template.FuncMap, func([]byte) []byte) {
+			r := Renderer{FS: files, Funcs: func(Source) (template.FuncMap, Finish) {
 				return template.FuncMap{"fail": func() (string, error) { return "", errors.New("it broke") }}, nil
 			}}
 			_, err := r.Build()
@@ -116,7 +119,7 @@ func TestConcurrentRendersShareNothing(t *testing.T) {
 		"layouts/partials/f.html": {Data: []byte("<footer>{{ next }}</footer>")},
 		"pages/a.html":            {Data: []byte("{{/*\nrender: ssr\n*/}}<p>{{ next }} {{ next }}</p>")},
 	}
-	r := Renderer{FS: files, Funcs: func(Source) (template.FuncMap, func([]byte) []byte) {
+	r := Renderer{FS: files, Funcs: func(Source) (template.FuncMap, Finish) {
 		n := 0
 		return template.FuncMap{"next": func() int { n++; return n }}, nil
 	}}

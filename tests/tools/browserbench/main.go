@@ -12,8 +12,8 @@
 //   - the clock is the page's own: performance.timeOrigin is navigation start;
 //     dcl is domContentLoadedEventStart of the navigation entry;
 //   - islands is performance.now() when the predicate first held, checked by a
-//     MutationObserver installed before any page script (and at
-//     DOMContentLoaded): no element matches -pending;
+//     MutationObserver installed before any page script (and when parsing
+//     ends and at DOMContentLoaded): no element matches -pending;
 //   - the RTT is Network.emulateNetworkConditions with latency = RTT ms and no
 //     throughput limit, not sent at all for 0;
 //   - one discarded warm-up load per page and RTT, then -runs loads; the page
@@ -61,6 +61,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -85,6 +86,10 @@ type options struct {
 	pending  string
 	timeout  time.Duration
 	chromium string
+	nojs     bool
+	// interleave takes one load of each page in turn, so that a machine
+	// whose load changes during the run weighs on every page alike.
+	interleave bool
 }
 
 func main() {
@@ -98,6 +103,8 @@ func main() {
 	flag.StringVar(&o.pending, "pending", defaultPending, "CSS selector of an island not filled yet")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Second, "limit for one load, islands included")
 	flag.StringVar(&o.chromium, "chromium", "/usr/bin/chromium", "the browser")
+	flag.BoolVar(&o.interleave, "interleave", false, "take one load of each page in turn instead of all loads of one page, then the next (fairer ratios on a busy machine)")
+	flag.BoolVar(&o.nojs, "nojs", false, "load with JavaScript disabled (Emulation.setScriptExecutionDisabled): islands counts what the HTML carries")
 	flag.Parse()
 
 	o.runs = min(max(*runs, 1), 1000)
@@ -110,8 +117,8 @@ func main() {
 	}
 	for p := range strings.SplitSeq(*pages, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			if !strings.HasPrefix(p, "/") {
-				fail(fmt.Errorf("-pages: %q is not a path", p))
+			if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "http://") {
+				fail(fmt.Errorf("-pages: %q is neither a path nor an http:// URL on a loopback address", p))
 			}
 			o.pages = append(o.pages, p)
 		}
@@ -176,19 +183,48 @@ func run(o options) error {
 	}
 	fmt.Printf("browserbench: %s, %d loads per page and RTT (+1 warm-up), fresh cache: %s, server %s\n",
 		version, o.runs, o.fresh, o.base)
-	fmt.Printf("filled = no element matches %s; renders from /metrics\n\n", o.pending)
+	fmt.Printf("filled = no element matches %s; renders from /metrics\n", o.pending)
+	if o.nojs {
+		fmt.Printf("JavaScript disabled: islands = DOMContentLoaded when the HTML carries every island, else blank; islands on page = placeholders still pending after load\n")
+	}
+	fmt.Println()
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "page\trtt ms\tdcl med\tdcl p90\tislands med\tislands p90\tisland req/view\trenders/view\tislands on page\trequests/view\t")
 	var notes []string
 	for _, rtt := range o.rtts {
-		for _, p := range o.pages {
-			m := &meter{o: o, browser: browser, url: o.base + p, islandPrefix: islandPrefix, rtt: rtt, log: logCount}
-			r, err := m.measure()
-			if err != nil {
-				tw.Flush()
-				return fmt.Errorf("%s at %d ms: %w", p, rtt, err)
+		meters := make([]*meter, len(o.pages))
+		for i, p := range o.pages {
+			target := o.base + p
+			if strings.HasPrefix(p, "http://") {
+				// Another server (nginx in front of this one, Astro's
+				// reference app) measured in the same run.
+				pu, err := url.Parse(p)
+				if err != nil || !loopback(pu.Hostname()) {
+					return fmt.Errorf("-pages: %q is not on a loopback address", p)
+				}
+				target = p
 			}
+			meters[i] = &meter{o: o, browser: browser, url: target, islandPrefix: islandPrefix, rtt: rtt, log: logCount}
+		}
+		results := make([]result, len(o.pages))
+		var err error
+		if o.interleave {
+			results, err = interleaved(meters, o.runs)
+		} else {
+			for i, m := range meters {
+				if results[i], err = m.measure(); err != nil {
+					err = fmt.Errorf("%s: %w", o.pages[i], err)
+					break
+				}
+			}
+		}
+		if err != nil {
+			tw.Flush()
+			return fmt.Errorf("at %d ms: %w", rtt, err)
+		}
+		for i, p := range o.pages {
+			r := results[i]
 			f := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", p, rtt,
 				f(quantile(r.col(func(s sample) float64 { return s.dcl }), 0.5)),
@@ -239,6 +275,10 @@ const probe = `(() => {
   };
   const mo = new MutationObserver(check);
   mo.observe(document, { childList: true, subtree: true, characterData: true });
+  // Parsing ends (readyState turns "interactive") without a mutation: a
+  // page whose islands came in its HTML holds from that moment, before its
+  // deferred scripts run and DOMContentLoaded fires.
+  document.addEventListener('readystatechange', check);
   document.addEventListener('DOMContentLoaded', () => {
     state.atDCL = document.querySelectorAll(pending).length;
     check();
@@ -313,6 +353,34 @@ type meter struct {
 	tab          context.Context // -fresh clear: the one tab
 	cancelTab    context.CancelFunc
 	ev           *events
+}
+
+// interleaved warms every meter up, then takes runs rounds of one load
+// of each, in page order.
+func interleaved(meters []*meter, runs int) ([]result, error) {
+	defer func() {
+		for _, m := range meters {
+			if m.cancelTab != nil {
+				m.cancelTab()
+			}
+		}
+	}()
+	out := make([]result, len(meters))
+	for _, m := range meters {
+		if _, err := m.load(); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.url, err)
+		}
+	}
+	for range runs {
+		for i, m := range meters {
+			s, err := m.load()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", m.url, err)
+			}
+			out[i].samples = append(out[i].samples, s)
+		}
+	}
+	return out, nil
 }
 
 func (m *meter) measure() (result, error) {
@@ -390,6 +458,11 @@ func (m *meter) setup(tab context.Context) (*events, error) {
 		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 			return err
 		}
+		if m.o.nojs {
+			if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+				return err
+			}
+		}
 		if m.rtt == 0 {
 			return nil
 		}
@@ -445,6 +518,9 @@ func (m *meter) load() (sample, error) {
 	if err := chromedp.Do(tctx, chromedp.Navigate(m.url)); err != nil {
 		return s, fmt.Errorf("load %s: %w", m.url, err)
 	}
+	if m.o.nojs {
+		return m.loadWithoutJS(tctx, s, before)
+	}
 	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](`window.__tti && window.__tti.islands !== null`,
 		chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(0))); err != nil {
 		left, _ := chromedp.Run(tab, chromedp.Evaluate[[]string](
@@ -473,6 +549,37 @@ func (m *meter) load() (sample, error) {
 	s.dcl, s.islands, s.islandsOnPage, s.renders = t.DCL, t.Islands, t.AtDCL, after-before
 	if m.log != nil {
 		s.logRenders = int(m.log.n.Load() - logBefore)
+	}
+	m.ev.mu.Lock()
+	s.requests, s.islandRequests, s.islandKinds, s.failed = m.ev.requests, len(m.ev.islands), m.ev.islands, m.ev.failed
+	m.ev.mu.Unlock()
+	return s, nil
+}
+
+// loadWithoutJS finishes a load with scripts disabled: nothing runs in
+// the page, so the probe does not either. DOMContentLoaded comes from the
+// page's navigation timing, read by DevTools; what is pending is counted
+// with DOM queries after the load event.
+func (m *meter) loadWithoutJS(ctx context.Context, s sample, before int) (sample, error) {
+	if err := chromedp.Do(ctx, chromedp.Sleep(250*time.Millisecond)); err != nil {
+		return s, err
+	}
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll(m.o.pending), chromedp.AtLeast(0)))
+	if err != nil {
+		return s, err
+	}
+	dcl, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`performance.getEntriesByType('navigation')[0].domContentLoadedEventStart`))
+	if err != nil {
+		return s, fmt.Errorf("read DOMContentLoaded with scripts off: %w", err)
+	}
+	after, err := m.renders()
+	if err != nil {
+		return s, err
+	}
+	s.dcl, s.islandsOnPage, s.renders = dcl, len(nodes), after-before
+	s.islands = math.NaN()
+	if len(nodes) == 0 {
+		s.islands = dcl
 	}
 	m.ev.mu.Lock()
 	s.requests, s.islandRequests, s.islandKinds, s.failed = m.ev.requests, len(m.ev.islands), m.ev.islands, m.ev.failed
