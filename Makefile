@@ -60,6 +60,8 @@ build:
 # detector (browsers, child processes, nginx, load) starts with `//go:build !race`, which the go
 # command leaves out when -race sets the race tag. Renaming a test cannot take it out of the race
 # run, and a new file is in it until someone decides otherwise.
+# Four tests at a time (-parallel 4, where the default is one per CPU): most of them wait on
+# browsers, child processes and the network far more than they compute.
 ## test: the htmx copy against the lockfile, vet, the engine's tests under the race detector, the integration tests
 ## (tests/, a module of its own; needs chromium, nginx and postgresql), a short fuzz run, then examples/mount
 # (the fuzz budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
@@ -69,8 +71,8 @@ test: check-htmx
 	$(GO) vet -tags atolldev ./...
 	$(GO) test -race -count=1 -timeout 10m ./...
 	cd tests && $(GO) mod tidy -diff && $(GO) vet ./...
-	cd tests && $(GO) test -count=1 -timeout 15m .
-	cd tests && $(GO) test -race -count=1 -timeout 10m .
+	cd tests && $(GO) test -count=1 -parallel 4 -timeout 15m .
+	cd tests && $(GO) test -race -count=1 -parallel 4 -timeout 10m .
 	$(GO) test -run '^$$' -fuzz FuzzOpen -fuzztime 500000x ./internal/seal
 	cd examples/mount && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 

@@ -145,6 +145,7 @@ func started(t *testing.T, cmd *exec.Cmd) (url string, logs *bufio.Scanner) {
 }
 
 func TestGenkeyPrintsAUsableKey(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command(serverBinary(t), "-genkey").Output()
 	if err != nil {
 		t.Fatal(err)

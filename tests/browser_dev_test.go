@@ -52,6 +52,7 @@ import (
 // The times are logged (t.Logf), not asserted: docs/DEVLOOP.md reports
 // them. Only bounds far above the targets fail the test.
 func TestBrowserDevLoop(t *testing.T) {
+	t.Parallel()
 	root := devModuleCopy(t)
 	dev := startDevTool(t, root)
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {

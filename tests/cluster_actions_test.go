@@ -282,6 +282,7 @@ func newKey(prefix string) string {
 // began in; one that got no answer, or a status of 400 or more, failed.
 func (l *cartLoad) send(w int, path, cookie, key string, form url.Values) (a answer, ok bool) {
 	for range maxAttempts {
+		time.Sleep(loadPace)
 		phase := l.begin()
 		began := time.Now()
 		a = sendKeyed(l.client, l.front+path, cookie, key, form)

@@ -587,7 +587,13 @@ func (l *load) enter(t *testing.T, phase int32) {
 
 // get sends a GET through nginx and records it: a transport error, a
 // status of 400 or more, a body cut short or a wrong one is a failure.
+// loadPace is the pause before each request of a cluster test's load: a
+// worker sends at most 200 a second, a steady load that leaves the CPUs
+// to the replicas' restarts and to the tests that run beside it.
+const loadPace = 5 * time.Millisecond
+
 func (l *load) get(k kind, path, cookie string) answer {
+	time.Sleep(loadPace)
 	phase := l.begin()
 	defer l.inFlight[phase].Add(-1)
 	a := send(l.client, "GET", l.front+path, cookie, nil)
@@ -616,6 +622,7 @@ func (l *load) get(k kind, path, cookie string) answer {
 
 // post sends an action through nginx and records it.
 func (l *load) post(path, cookie string, form url.Values) (answer, bool) {
+	time.Sleep(loadPace)
 	phase := l.begin()
 	defer l.inFlight[phase].Add(-1)
 	a := send(l.client, "POST", l.front+path, cookie, form)

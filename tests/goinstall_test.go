@@ -4,6 +4,8 @@ package tests
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"html"
 	"io"
@@ -42,12 +44,14 @@ func TestGoInstallAndAtollNewWithGoAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmp := t.TempDir()
-	// A version of its own for each run: the module cache is shared with
-	// the rest of the build (so dependencies are compiled once), and a
-	// version is never downloaded twice into it.
-	version := fmt.Sprintf("v0.0.0-proof.%d", time.Now().UnixNano())
+	// A version of the module's content: the module cache is shared with
+	// the rest of the build (so dependencies are compiled once), the same
+	// tree is the same version (so a second run at one commit finds the
+	// engine compiled), and the version leaves the cache after the test.
+	files := moduleFiles(t, root)
+	version := contentVersion(t, files)
 	proxy := filepath.Join(tmp, "proxy")
-	publish(t, root, proxy, version)
+	publish(t, root, proxy, version, files)
 	t.Cleanup(func() { forgetVersion(t, version) })
 
 	env := goAloneEnv(t, tmp, proxy)
@@ -154,15 +158,10 @@ func readmeFiles(t *testing.T, readme string) map[string]string {
 // readmeBlock is a README code block marked as a file of the example site.
 var readmeBlock = regexp.MustCompile("(?s)<!-- readme:hello/(\\S+) -->\n```\\w*\n(.*?)```")
 
-// publish writes version of the module at root into a file:// module
-// proxy: the list, .info, .mod and the zip the go command would fetch
-// (without nested modules, dependencies, build output or hidden files).
-func publish(t *testing.T, root, proxy, version string) {
+// moduleFiles are the files of the module at root that its zip holds:
+// no nested modules, dependencies, build output or hidden files.
+func moduleFiles(t *testing.T, root string) []zip.File {
 	t.Helper()
-	dir := filepath.Join(proxy, atollModule, "@v")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	var files []zip.File
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -194,6 +193,38 @@ func publish(t *testing.T, root, proxy, version string) {
 		return nil
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// contentVersion is a pseudo-version named by a hash of the files' names
+// and contents.
+func contentVersion(t *testing.T, files []zip.File) string {
+	t.Helper()
+	h := sha256.New()
+	for _, f := range files {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%s\x00", f.Path())
+		_, err = io.Copy(h, r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return "v0.0.0-proof.h" + hex.EncodeToString(h.Sum(nil)[:8]) // a letter first: an all-digit identifier may not start with 0
+}
+
+// publish writes version of the module at root, made of files, into a
+// file:// module proxy: the list, .info, .mod and the zip the go command
+// would fetch.
+func publish(t *testing.T, root, proxy, version string, files []zip.File) {
+	t.Helper()
+	dir := filepath.Join(proxy, atollModule, "@v")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	z, err := os.Create(filepath.Join(dir, version+".zip"))
