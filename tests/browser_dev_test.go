@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -518,15 +520,26 @@ func devFreeAddr(t *testing.T) string {
 }
 
 // devModuleCopy copies the module, as a developer's checkout, into a
-// temporary directory: everything but dependencies, build output, other
-// modules and the tests.
+// directory of its own: everything but dependencies, build output, other
+// modules and the tests. The directory is named by the checkout's path,
+// so the go command's build cache, which keys a package by its directory,
+// holds the copy's packages from one run to the next; it is removed when
+// the test ends.
 func devModuleCopy(t *testing.T) string {
 	t.Helper()
 	src, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := t.TempDir()
+	sum := sha256.Sum256([]byte(src))
+	dst := filepath.Join(os.TempDir(), "atoll-devloop-"+hex.EncodeToString(sum[:6]))
+	if err := os.RemoveAll(dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		t.Fatalf("%v (does another run of this test use the same checkout?)", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dst) })
 	err = filepath.WalkDir(src, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
