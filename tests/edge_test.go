@@ -4,7 +4,6 @@ package tests
 
 import (
 	"github.com/atollhq/atoll"
-	"github.com/atollhq/atoll/store"
 
 	"bufio"
 	"compress/gzip"
@@ -13,7 +12,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -127,21 +125,8 @@ func TestEdgeFillsIslandsIntoTheCachedShell(t *testing.T) {
 	})
 
 	t.Run("two visitors with different cookies never see each other's islands", func(t *testing.T) {
-		type user struct{ name, cart, cookie string }
-		var users []*user
-		for i, name := range []string{"Ada", "Bob"} {
-			in := via(t, client, "POST", front+"/actions/sign-in", url.Values{"name": {name}})
-			c := setCookie(in.header)
-			if in.status != 200 || c == "" {
-				t.Fatalf("sign-in through nginx: %d, cookie %q", in.status, c)
-			}
-			u := &user{name: name, cart: fmt.Sprint(i + 2), cookie: store.SessionCookie + "=" + c}
-			if r := via(t, client, "POST", front+"/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {u.cart}}, "Cookie", u.cookie); r.status != 200 {
-				t.Fatalf("add to cart through nginx: %d %q", r.status, r.body)
-			}
-			users = append(users, u)
-		}
-		users = append(users, &user{name: "", cart: "0"}) // a visitor without a cookie
+		users := shoppers(t, client, front)
+		users = append(users, &shopper{name: "", cart: "0"}) // a visitor without a cookie
 		hits := 0
 		for i := range 90 {
 			u := users[i%3]

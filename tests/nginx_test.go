@@ -161,22 +161,7 @@ func TestCachingContractBehindNginx(t *testing.T) {
 	})
 
 	t.Run("two users interleaved never see each other's greeting or cart", func(t *testing.T) {
-		type user struct {
-			name, cart, cookie string
-		}
-		var users []*user
-		for i, name := range []string{"Ada", "Bob"} {
-			in := via(t, client, "POST", front+"/actions/sign-in", url.Values{"name": {name}})
-			c := setCookie(in.header)
-			if in.status != 200 || c == "" {
-				t.Fatalf("sign-in through nginx: %d, cookie %q", in.status, c)
-			}
-			u := &user{name: name, cart: fmt.Sprint(i + 2), cookie: store.SessionCookie + "=" + c}
-			if r := via(t, client, "POST", front+"/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {u.cart}}, "Cookie", u.cookie); r.status != 200 {
-				t.Fatalf("add to cart through nginx: %d %q", r.status, r.body)
-			}
-			users = append(users, u)
-		}
+		users := shoppers(t, client, front)
 		for i := range 300 {
 			u := users[i%2]
 			var r proxied
@@ -228,4 +213,27 @@ func setCookie(h http.Header) string {
 		}
 	}
 	return ""
+}
+
+// shopper is a visitor signed in through the front, with a cart of its own.
+type shopper struct{ name, cart, cookie string }
+
+// shoppers signs Ada and Bob in through front and puts two and three mugs
+// in their carts.
+func shoppers(t *testing.T, client *http.Client, front string) []*shopper {
+	t.Helper()
+	var users []*shopper
+	for i, name := range []string{"Ada", "Bob"} {
+		in := via(t, client, "POST", front+"/actions/sign-in", url.Values{"name": {name}})
+		c := setCookie(in.header)
+		if in.status != 200 || c == "" {
+			t.Fatalf("sign-in through nginx: %d, cookie %q", in.status, c)
+		}
+		u := &shopper{name: name, cart: fmt.Sprint(i + 2), cookie: store.SessionCookie + "=" + c}
+		if r := via(t, client, "POST", front+"/actions/cart/add", url.Values{"product": {"reef-mug"}, "qty": {u.cart}}, "Cookie", u.cookie); r.status != 200 {
+			t.Fatalf("add to cart through nginx: %d %q", r.status, r.body)
+		}
+		users = append(users, u)
+	}
+	return users
 }
