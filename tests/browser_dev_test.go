@@ -122,6 +122,9 @@ func TestBrowserDevLoop(t *testing.T) {
 		}
 		styleTimes = append(styleTimes, devSeenSince(t, ctx, start))
 	}
+	// The rule applies as the last stylesheet loads, a moment before its
+	// load event drops the ones it replaces.
+	devPoll(ctx, `document.querySelectorAll('[data-atoll-asset="css/site.css"]').length === 1`, 10*time.Second)
 	state := devRun(t, ctx, `JSON.stringify({
 		mark: !!window.devLoopMark,
 		value: document.getElementById("sign-in-name")?.value,

@@ -90,21 +90,27 @@
     location.reload();
   };
 
-  // style swaps each element that brings file (an inlined <style> or a <link>) for a link to its current text, and
-  // drops the old one once the new one has loaded, so the page never shows unstyled.
+  // style swaps the elements that bring file (an inlined <style> or a <link>) for one link to its current text, and
+  // drops them once the new one has loaded, so the page never shows unstyled. Saves in quick succession each add a
+  // link, numbered; the one that loads drops every older one, so whatever order they load in, one is left.
+  const styleGen = {};
   const style = (file, v) => {
-    const olds = document.querySelectorAll("[data-atoll-asset]");
-    const mine = [...olds].filter((e) => e.dataset.atollAsset === file);
-    if (!mine.length) return false;
-    for (const old of mine) {
-      const link = el("link");
-      link.rel = "stylesheet";
-      link.href = base + "/_atoll/dev/style/" + file + "?v=" + encodeURIComponent(v);
-      link.dataset.atollAsset = file;
-      link.addEventListener("load", () => { old.remove(); window.atollDevStyled = (window.atollDevStyled || 0) + 1; });
-      link.addEventListener("error", () => reload());
-      old.after(link);
-    }
+    const mine = () => [...document.querySelectorAll("[data-atoll-asset]")].filter((e) => e.dataset.atollAsset === file);
+    const olds = mine();
+    if (!olds.length) return false;
+    const gen = (styleGen[file] = (styleGen[file] || 0) + 1);
+    const link = el("link");
+    link.rel = "stylesheet";
+    link.href = base + "/_atoll/dev/style/" + file + "?v=" + encodeURIComponent(v);
+    link.dataset.atollAsset = file;
+    link.dataset.atollGen = gen;
+    link.addEventListener("load", () => {
+      if (!link.isConnected) return; // a newer one loaded first and dropped it
+      for (const e of mine()) if (Number(e.dataset.atollGen || 0) < gen) e.remove();
+      window.atollDevStyled = (window.atollDevStyled || 0) + 1;
+    });
+    link.addEventListener("error", () => reload());
+    olds[olds.length - 1].after(link);
     return true;
   };
 
