@@ -9,8 +9,9 @@
 # swapped in by the loader). Then the direct and the edge /compare again
 # with JavaScript disabled: what the HTML alone carries.
 #
-# Needs bin/server (make build), nginx, chromium, and Astro's reference
-# app as the anchor (../shared/bench/anchor.sh) builds it in $ANCHOR_WORK.
+# Needs bin/server (make build), nginx and chromium; Astro's reference app
+# is measured when the anchor (../shared/bench/anchor.sh) has built it in
+# $ANCHOR_WORK.
 # env: BB_RUNS (15), BB_PORT (18100: the server; nginx +1, Astro +2, metrics +3),
 #      ANCHOR_WORK (/tmp/atoll-anchor). Loopback only.
 set -euo pipefail
@@ -26,7 +27,11 @@ fail() { echo "edge.sh: $*" >&2; exit 1; }
 [ -x bin/server ] || fail "bin/server is missing: make build"
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || fail "nginx is not installed (apt-get install -y nginx)"
-[ -f "$work/astro-ref/dist/server/entry.mjs" ] || fail "Astro's reference app is not built in $work: run ../shared/bench/anchor.sh first"
+withAstro=1
+if [ ! -f "$work/astro-ref/dist/server/entry.mjs" ]; then
+  echo "edge.sh: Astro's reference app is not built in $work (../shared/bench/anchor.sh builds it): measuring without it"
+  withAstro=
+fi
 
 dir=$(mktemp -d)
 pids=()
@@ -43,8 +48,10 @@ pids+=($!)
 go run ./cmd/atoll nginx -listen 127.0.0.1:$edge -upstream 127.0.0.1:$port -dir "$dir" >"$dir/nginx.conf"
 "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" &
 pids+=($!)
-(cd "$work/astro-ref" && HOST=127.0.0.1 PORT=$astro exec ./node_modules/.bin/node ./dist/server/entry.mjs >"$dir/astro.log" 2>&1) &
-pids+=($!)
+if [ -n "$withAstro" ]; then
+  (cd "$work/astro-ref" && HOST=127.0.0.1 PORT=$astro exec ./node_modules/.bin/node ./dist/server/entry.mjs >"$dir/astro.log" 2>&1) &
+  pids+=($!)
+fi
 
 ready() {
   for _ in $(seq 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
@@ -52,11 +59,15 @@ ready() {
 }
 ready "http://127.0.0.1:$port/readyz"
 ready "http://127.0.0.1:$edge/compare"
-ready "http://127.0.0.1:$astro/many"
+[ -z "$withAstro" ] || ready "http://127.0.0.1:$astro/many"
 
 bb() { (cd tests && go run ./tools/browserbench -url "http://127.0.0.1:$port" -metrics "http://127.0.0.1:$metrics" -interleave -runs "$runs" "$@"); }
-echo "edge: Astro's /many, /compare served directly, and through nginx (atoll nginx) in position and at the end; one interleaved run"
-bb -pages "http://127.0.0.1:$astro/many,/compare,http://127.0.0.1:$edge/compare,http://127.0.0.1:$edge/compare-end"
+what="/compare served directly, and through nginx (atoll nginx) in position and at the end; one interleaved run"
+[ -z "$withAstro" ] || what="Astro's /many, $what"
+echo "edge: $what"
+pages="/compare,http://127.0.0.1:$edge/compare,http://127.0.0.1:$edge/compare-end"
+[ -z "$withAstro" ] || pages="http://127.0.0.1:$astro/many,$pages"
+bb -pages "$pages"
 echo
 echo "edge: JavaScript disabled: islands counts what the HTML carries"
 bb -nojs -pages "/compare,http://127.0.0.1:$edge/compare"
