@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -90,6 +91,7 @@ func (a *actionFailure) Unwrap() error { return a.cause }
 // could not be reached is 503 with Retry-After, counted in the store's
 // health rather than logged as an error.
 func (s *Server) actionFailures(c *fiber.Ctx) error {
+	began := time.Now()
 	err := c.Next()
 	if err == nil {
 		return nil
@@ -103,7 +105,7 @@ func (s *Server) actionFailures(c *fiber.Ctx) error {
 	switch {
 	case store.Unavailable(err):
 		af.status, af.message, af.retryAfter = fiber.StatusServiceUnavailable, "This is temporarily unavailable. Please try again in a moment.", retryAfterStore
-		s.health.unavailable(s.now(), err)
+		s.health.unavailable(s.now(), began, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		af.status, af.message = fiber.StatusGatewayTimeout, "That took too long. Please try again."
 	case errors.As(err, &fe):

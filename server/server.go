@@ -426,7 +426,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) observeIsland(name string, o islands.Outcome, took time.Duration) {
 	s.metrics.observeIsland(name, o, took)
 	if o == islands.OutcomeUnavailable {
-		s.health.unavailable(s.now(), errIslandUnavailable)
+		s.health.unavailable(s.now(), time.Now().Add(-took), errIslandUnavailable)
 	}
 }
 

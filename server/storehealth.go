@@ -33,6 +33,10 @@ type storeHealth struct {
 	count   int64     // requests refused in this outage
 	cause   string
 	checked time.Time
+	// recovered is when the last outage ended, by the real clock: a
+	// request that began before it and failed after it is the outage's
+	// tail, not a new outage.
+	recovered time.Time
 }
 
 func newStoreHealth(log zerolog.Logger, reg prometheus.Registerer, now time.Time) *storeHealth {
@@ -48,13 +52,15 @@ func newStoreHealth(log zerolog.Logger, reg prometheus.Registerer, now time.Time
 }
 
 // unavailable records one request refused because the store could not
-// be reached, starting an outage if none is under way.
-func (h *storeHealth) unavailable(now time.Time, cause error) {
+// be reached, starting an outage if none is under way, unless the request
+// began (by the real clock) before the last outage ended: it waited out
+// that outage and failed with it.
+func (h *storeHealth) unavailable(now, began time.Time, cause error) {
 	h.refused.Inc()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.count++
-	if !h.down {
+	if !h.down && !began.Before(h.recovered) {
 		h.begin(now, cause)
 	}
 }
@@ -70,7 +76,7 @@ func (h *storeHealth) ping(now time.Time, err error) {
 		h.down = false
 		h.up.Set(1)
 		h.log.Info().Dur("outage", now.Sub(h.since)).Int64("refused", h.count).Msg("store available again")
-		h.since, h.count, h.cause = now, 0, ""
+		h.since, h.count, h.cause, h.recovered = now, 0, "", time.Now()
 	case err != nil && !h.down:
 		h.begin(now, err)
 	}
