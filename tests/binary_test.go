@@ -31,7 +31,8 @@ var (
 // stamps the commit time: 2026-01-01 00:00 UTC.
 const buildStamp = "1767225600"
 
-// serverBinary builds cmd/server once per test run, as `make build` does.
+// serverBinary builds cmd/server once per test run, as `make build` does
+// but without the profile (see TestGoInstallAndAtollNewWithGoAlone).
 func serverBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -41,7 +42,7 @@ func serverBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "server")
-		out, err := exec.Command("go", "build", "-ldflags", "-X github.com/atollhq/atoll/server.buildStamp="+buildStamp,
+		out, err := exec.Command("go", "build", "-pgo=off", "-ldflags", "-X github.com/atollhq/atoll/server.buildStamp="+buildStamp,
 			"-o", binPath, "github.com/atollhq/atoll/cmd/server").CombinedOutput()
 		if err != nil {
 			buildErr = errors.New(string(out))
