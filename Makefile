@@ -67,12 +67,12 @@ build:
 # go test runs vet on its own (a subset of go vet's analyzers, on every dependency again for each set of build
 # flags): -vet=off, since go vet runs first with all of them. go vet -pgo=off: with the profile, cmd/server's
 # dependencies would be type-checked twice, once as cmd/server's variants (its code is one thin main).
-# Only the server package has files for the atolldev tag.
+# atoll dev's build tags change two packages: server (atolldev) and store (atollnopostgres).
 # (the fuzz budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
 test: check-htmx
 	$(GO) mod tidy -diff
 	$(GO) vet -pgo=off ./...
-	$(GO) vet -pgo=off -tags atolldev ./server
+	$(GO) vet -pgo=off -tags atolldev,atollnopostgres ./server ./store
 	$(GO) test -vet=off -race -count=1 -timeout 10m ./...
 	cd tests && $(GO) mod tidy -diff && $(GO) vet ./...
 	cd tests && $(GO) test -vet=off -count=1 -parallel 4 -timeout 15m .

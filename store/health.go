@@ -8,7 +8,6 @@ import (
 	"net"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 )
 
@@ -28,16 +27,8 @@ func Unavailable(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
-	var connect *pgconn.ConnectError
-	if errors.As(err, &connect) {
-		return true
-	}
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		// Class 08: connection exception; 53300: too many connections;
-		// 57P01-57P03: the server is shutting down, crashed or starting.
-		return strings.HasPrefix(pg.Code, "08") || pg.Code == "53300" ||
-			pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03"
+	if unavailable, known := postgresUnavailable(err); known {
+		return unavailable
 	}
 	var lite *sqlite.Error
 	if errors.As(err, &lite) {

@@ -1,12 +1,16 @@
+//go:build !atollnopostgres
+
 package store
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -93,3 +97,20 @@ func tryAdvisoryLock(ctx context.Context, tx *sql.Tx, key int64) (bool, error) {
 }
 
 var _ Store = (*Postgres)(nil)
+
+// postgresUnavailable classifies pgx's own errors for Unavailable: known
+// is false for an error that is not one of them.
+func postgresUnavailable(err error) (unavailable, known bool) {
+	var connect *pgconn.ConnectError
+	if errors.As(err, &connect) {
+		return true, true
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		// Class 08: connection exception; 53300: too many connections;
+		// 57P01-57P03: the server is shutting down, crashed or starting.
+		return strings.HasPrefix(pg.Code, "08") || pg.Code == "53300" ||
+			pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03", true
+	}
+	return false, false
+}

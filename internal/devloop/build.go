@@ -32,8 +32,16 @@ const startWait = 30 * time.Second
 // (cmd/server/default.pgo is for production speed), DWARF debug
 // information and the symbol table (stack traces keep their functions,
 // files and lines without them), all of which only make the compile and
-// the link longer.
-var buildFlags = []string{"-pgo=off", "-ldflags=-s -w", "-buildvcs=false", "-tags", "atolldev"}
+// the link longer; and, unless ATOLL_DB is a postgres:// URL, the
+// PostgreSQL driver (the atollnopostgres tag): the demo's dev binary is 20 MB
+// instead of 24, and a Go edit builds about 0.25 s sooner.
+func (d *Dev) buildFlags() []string {
+	tags := "atolldev"
+	if !d.postgres() {
+		tags += ",atollnopostgres"
+	}
+	return []string{"-pgo=off", "-ldflags=-s -w", "-buildvcs=false", "-tags", tags}
+}
 
 // process is a running server.
 type process struct {
@@ -63,7 +71,7 @@ func (d *Dev) rebuild(ctx context.Context, why string) {
 		d.say(styleError, "%v", err)
 		return
 	}
-	build := exec.CommandContext(ctx, "go", append(append([]string{"build"}, buildFlags...), "-debug-trace="+traceFile, "-o", next, d.Pkg)...)
+	build := exec.CommandContext(ctx, "go", append(append([]string{"build"}, d.buildFlags()...), "-debug-trace="+traceFile, "-o", next, d.Pkg)...)
 	build.Dir, build.Env = d.root, d.Env
 	out, err := build.CombinedOutput()
 	if ctx.Err() != nil {

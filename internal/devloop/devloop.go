@@ -271,12 +271,18 @@ func (d *Dev) serverEnv() []string {
 		env = append(env, "ATOLL_LOG_LEVEL=warn")
 	}
 	k, _ := lookupEnv(d.Env, "ATOLL_KEYS")
-	db, _ := lookupEnv(d.Env, "ATOLL_DB")
-	if strings.TrimSpace(k) == "" && (strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")) {
+	if strings.TrimSpace(k) == "" && d.postgres() {
 		d.say(styleNote, "ATOLL_KEYS is not set: using a key made for this session")
 		env = append(env, "ATOLL_KEYS="+seal.GenerateKey())
 	}
 	return env
+}
+
+// postgres reports whether the environment's ATOLL_DB names PostgreSQL
+// (the store package's test, which this command does not link).
+func (d *Dev) postgres() bool {
+	db, _ := lookupEnv(d.Env, "ATOLL_DB")
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
 // host is Addr with a loopback host when it names none or all interfaces.

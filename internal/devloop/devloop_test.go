@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +117,25 @@ func TestLinkTime(t *testing.T) {
 	}
 	if _, ok := linkTime(filepath.Join(t.TempDir(), "none.json")); ok {
 		t.Error("linkTime found a link in a file that does not exist")
+	}
+}
+
+// TestBuildFlagsLeaveOutPostgreSQLUnlessTheSiteUsesIt: a dev build carries
+// the PostgreSQL driver only when ATOLL_DB names PostgreSQL.
+func TestBuildFlagsLeaveOutPostgreSQLUnlessTheSiteUsesIt(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env  []string
+		tags string
+	}{
+		{nil, "atolldev,atollnopostgres"},
+		{[]string{"ATOLL_DB=data/x.db"}, "atolldev,atollnopostgres"},
+		{[]string{"ATOLL_DB=postgres://u@h/db"}, "atolldev"},
+		{[]string{"ATOLL_DB=postgresql://u@h/db"}, "atolldev"},
+	} {
+		flags := (&Dev{Env: tc.env}).buildFlags()
+		if i := slices.Index(flags, "-tags"); i < 0 || i+1 >= len(flags) || flags[i+1] != tc.tags {
+			t.Errorf("ATOLL_DB from %q: build flags %q, want -tags %s", tc.env, flags, tc.tags)
+		}
 	}
 }
