@@ -70,8 +70,8 @@
     if (!host.isConnected) document.documentElement.append(host);
   };
 
-  // reload reloads the tab once the page renders; while it does not, its error shows over the tab instead.
-  const reload = async () => {
+  // broken looks at the page before a reload: when it does not render, its error shows over the tab.
+  const broken = async () => {
     try {
       const r = await fetch(location.href, { headers: { "X-Atoll-Dev-Probe": "1" }, cache: "no-store", credentials: "same-origin" });
       if (r.headers.get("X-Atoll-Dev-Error")) {
@@ -80,12 +80,35 @@
         if (p) {
           pageProblem = JSON.parse(p.textContent);
           render();
-          return;
+          return true;
         }
       }
     } catch (e) {
       // No answer to look at: reload anyway.
     }
+    return false;
+  };
+
+  // reload reloads the tab once the page renders; while it does not, its error shows over the tab instead. Reloads
+  // asked for while it looks (one save that reached the loop as two changes, a busy machine) make it look again,
+  // then navigate once: a navigation that a second one cut short would still cost the server a page view.
+  let looking = false, again = false;
+  const reload = async () => {
+    if (looking) {
+      again = true;
+      return;
+    }
+    looking = true;
+    let bad;
+    try {
+      do {
+        again = false;
+        bad = await broken();
+      } while (again);
+    } finally {
+      looking = false;
+    }
+    if (bad) return;
     events.close();
     location.reload();
   };
