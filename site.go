@@ -11,23 +11,39 @@ package atoll
 import (
 	"embed"
 	"io/fs"
+	"path"
 
 	_ "github.com/atollhq/atoll/actions" // the demo's actions register themselves
 	"github.com/atollhq/atoll/demo"
-	_ "github.com/atollhq/atoll/fragments" // the demo's islands register themselves
+	"github.com/atollhq/atoll/fragments" // the demo's islands register themselves
 	"github.com/atollhq/atoll/server"
 )
 
-// Files holds pages/, layouts/, public/ and the island sources (Go and
-// template files) that the home page quotes.
+// files holds pages/, layouts/, public/ and the islands' templates.
 //
-//go:embed pages layouts public fragments/*.go fragments/*.html
-var Files embed.FS
+//go:embed pages layouts public fragments/*.html
+var files embed.FS
+
+// Files holds pages/, layouts/, public/ and the island sources (Go and
+// template files) that the home page quotes; the Go files come from
+// fragments.Sources.
+var Files fs.FS = withSources{files}
+
+// withSources is the site's files with the islands' Go files beside their
+// templates under fragments/.
+type withSources struct{ site embed.FS }
+
+func (f withSources) Open(name string) (fs.File, error) {
+	if dir, file := path.Split(name); dir == "fragments/" && path.Ext(file) == ".go" {
+		return fragments.Sources.Open(file)
+	}
+	return f.site.Open(name)
+}
 
 // Demo is the demo site. Its islands and actions are the default sets
 // (island.Default, action.Default), which fragments/ and actions/ fill
 // from init. It lists no Events: every event its pages refresh islands on
 // is announced by one of its actions.
 func Demo() server.Site {
-	return server.Site{Files: fs.FS(Files), Migrations: demo.Migrations, Open: demo.Open, Funcs: demo.Funcs}
+	return server.Site{Files: Files, Migrations: demo.Migrations, Open: demo.Open, Funcs: demo.Funcs}
 }
