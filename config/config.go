@@ -80,9 +80,9 @@ const DefaultDrainDelay = 5 * time.Second
 // action cannot finish is told so while they still wait for it.
 const DefaultActionTimeout = 5 * time.Second
 
-// isShared reports whether db names a store that several replicas share
-// (PostgreSQL), where every replica must seal with the same keys.
-func isShared(db string) bool {
+// IsPostgres reports whether db (ATOLL_DB) names PostgreSQL: a store that
+// several replicas share, where every replica must seal with the same keys.
+func IsPostgres(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
@@ -215,7 +215,7 @@ func (c Config) Validate() error {
 	if _, err := zerolog.ParseLevel(strings.ToLower(c.LogLevel)); err != nil || c.LogLevel == "" {
 		return &Error{Var: "ATOLL_LOG_LEVEL", Value: c.LogLevel, Want: "one of trace, debug, info, warn, error"}
 	}
-	if len(c.Keys) == 0 && isShared(c.DB) {
+	if len(c.Keys) == 0 && IsPostgres(c.DB) {
 		return &Error{Var: "ATOLL_KEYS", Value: "", Want: "one or more comma-separated base64 32-byte keys, the same on every replica that shares ATOLL_DB: make one with `atoll genkey` (go run github.com/atollhq/atoll/cmd/atoll genkey) or your server's -genkey flag"}
 	}
 	for i, k := range c.Keys {
@@ -227,7 +227,7 @@ func (c Config) Validate() error {
 		strings.Contains(b, "..") || strings.ContainsAny(b, "?#%\\ \"'<>")) {
 		return &Error{Var: "ATOLL_BASE_PATH", Value: b, Want: "empty, or a path such as /shop with no trailing slash"}
 	}
-	if strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://") {
+	if IsPostgres(c.DB) {
 		if u, err := url.Parse(c.DB); err != nil || u.Host == "" {
 			return &Error{Var: "ATOLL_DB", Value: Redact(c.DB), Want: "a URL such as postgres://user:password@host:5432/atoll"}
 		}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/atollhq/atoll/config"
 )
 
 // Open opens the store that dsn names, applying the engine's migrations
@@ -26,6 +28,4 @@ func Open(ctx context.Context, dsn string, now func() time.Time, site ...Migrati
 }
 
 // IsPostgres reports whether dsn is a PostgreSQL URL.
-func IsPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
+func IsPostgres(dsn string) bool { return config.IsPostgres(dsn) }

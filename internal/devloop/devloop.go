@@ -52,6 +52,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/atollhq/atoll/config"
 	"github.com/atollhq/atoll/internal/seal"
 )
 
@@ -278,11 +279,10 @@ func (d *Dev) serverEnv() []string {
 	return env
 }
 
-// postgres reports whether the environment's ATOLL_DB names PostgreSQL
-// (the store package's test, which this command does not link).
+// postgres reports whether the environment's ATOLL_DB names PostgreSQL.
 func (d *Dev) postgres() bool {
 	db, _ := lookupEnv(d.Env, "ATOLL_DB")
-	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+	return config.IsPostgres(db)
 }
 
 // host is Addr with a loopback host when it names none or all interfaces.
