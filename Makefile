@@ -68,12 +68,14 @@ build:
 # flags): -vet=off, since go vet runs first with all of them. go vet -pgo=off: with the profile, cmd/server's
 # dependencies would be type-checked twice, once as cmd/server's variants (its code is one thin main).
 # atoll dev's build tags change two packages: server (atolldev) and store (atollnopostgres).
+# go test ./... -pgo=off for the same reason: cmd/server has no test files, but go test still builds it, and
+# with its profile that is every dependency compiled once more (361 packages, about 100 CPU-seconds cold).
 # (the fuzz budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
 test: check-htmx
 	$(GO) mod tidy -diff
 	$(GO) vet -pgo=off ./...
 	$(GO) vet -pgo=off -tags atolldev,atollnopostgres ./server ./store
-	$(GO) test -vet=off -race -count=1 -timeout 10m ./...
+	$(GO) test -vet=off -pgo=off -race -count=1 -timeout 10m ./...
 	cd tests && $(GO) mod tidy -diff && $(GO) vet ./...
 	cd tests && $(GO) test -vet=off -count=1 -parallel 4 -timeout 15m .
 	cd tests && $(GO) test -vet=off -race -count=1 -parallel 4 -timeout 10m .
