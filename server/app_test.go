@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -139,5 +140,33 @@ func TestAPageWithIslandsGetsTheRuntimeAndItsBatchWithoutAsking(t *testing.T) {
 	}
 	if page := get("/plain"); strings.Contains(page, "<script") || strings.Contains(page, "islands-batch") {
 		t.Errorf("a page without islands got the runtime or a batch:\n%s", page)
+	}
+}
+
+// TestStopRightAfterStartReturns: an app stopped at once after Start (a
+// test that starts a site and asks nothing of it, a SIGTERM at startup)
+// stops, though its Serve may not have reached Fiber when Shutdown ran.
+// Before the fix, Stop waited for good on a server that had started
+// serving after its shutdown.
+func TestStopRightAfterStartReturns(t *testing.T) {
+	cfg := config.Default()
+	cfg.Keys = [][]byte{make([]byte, 32)}
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DB = filepath.Join(t.TempDir(), "atoll.db")
+	for i := range 3 {
+		app := &server.App{Config: cfg, Log: zerolog.Nop(), Site: minimalSite()}
+		if err := app.Start(); err != nil {
+			t.Fatal(err)
+		}
+		stopped := make(chan error, 1)
+		go func() { stopped <- app.Stop(context.Background()) }()
+		select {
+		case err := <-stopped:
+			if err != nil {
+				t.Fatalf("start %d: stop: %v", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("start %d: Stop right after Start had not returned after 10s", i)
+		}
 	}
 }

@@ -108,6 +108,13 @@ type Server struct {
 	built     time.Time
 	metrics   *metrics
 	draining  atomic.Bool
+	// listening holds the listeners given to Serve, and shut says Shutdown
+	// has begun: a Serve that starts after it serves nothing.
+	listening struct {
+		sync.Mutex
+		lns  []net.Listener
+		shut bool
+	}
 	// ctx ends when the server has stopped for good (after Shutdown's
 	// grace): batch streams still rendering are cancelled then.
 	ctx    context.Context
@@ -402,6 +409,14 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Serve answers requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	s.listening.Lock()
+	if s.listening.shut {
+		s.listening.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.listening.lns = append(s.listening.lns, ln)
+	s.listening.Unlock()
 	s.log.Info().Str("addr", ln.Addr().String()).Bool("dev", s.cfg.Dev).Str("base_path", s.cfg.BasePath).
 		Strs("pages", s.site.Routes()).Strs("islands", s.islandSet.Names()).Strs("actions", s.actionSet.Names()).Time("built", s.built).Msg("listening")
 	return s.app.Listener(ln)
@@ -411,7 +426,17 @@ func (s *Server) Serve(ln net.Listener) error {
 // requests in flight to finish.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	s.listening.Lock()
+	s.listening.shut = true
+	lns := s.listening.lns
+	s.listening.Unlock()
 	err := s.app.ShutdownWithContext(ctx)
+	// A Serve called just before Shutdown may not have reached Fiber yet,
+	// which then had no listener to close, and would serve on for good:
+	// closing its listener ends it either way.
+	for _, ln := range lns {
+		ln.Close()
+	}
 	s.cancel() // what still renders for a stream outlived the grace period
 	for _, r := range s.fresh {
 		if rerr := r.Stop(ctx); rerr != nil && err == nil {
