@@ -57,20 +57,19 @@ build:
 # about ten times as long, so the tests package runs once without it, then again with it for the
 # tests that drive concurrency inside the server (streams, concurrent renders, regeneration, bad
 # input). Which ones is decided by file, not by name: a file of tests that gain nothing under the
-# detector (browsers, child processes, nginx, load) starts with `//go:build !race`, which the go
+# detector (browsers, child processes, nginx, load, startup refusals) starts with `//go:build !race`, which the go
 # command leaves out when -race sets the race tag. Renaming a test cannot take it out of the race
 # run, and a new file is in it until someone decides otherwise.
 # Four tests at a time (-parallel 4, where the default is one per CPU): most of them wait on
 # browsers, child processes and the network far more than they compute.
-## test: the htmx copy against the lockfile, vet, the engine's tests under the race detector, the integration tests
-## (tests/, a module of its own; needs chromium, nginx and postgresql), a short fuzz run, then examples/mount
+## test: the htmx copy against the lockfile, vet, the engine's tests under the race detector (fuzz targets with their
+## seed corpus), the integration tests (tests/, a module of its own; needs chromium, nginx and postgresql), then examples/mount
 # go test runs vet on its own (a subset of go vet's analyzers, on every dependency again for each set of build
 # flags): -vet=off, since go vet runs first with all of them. go vet -pgo=off: with the profile, cmd/server's
 # dependencies would be type-checked twice, once as cmd/server's variants (its code is one thin main).
 # atoll dev's build tags change two packages: server (atolldev) and store (atollnopostgres).
 # go test ./... -pgo=off for the same reason: cmd/server has no test files, but go test still builds it, and
 # with its profile that is every dependency compiled once more (361 packages, about 100 CPU-seconds cold).
-# (the fuzz budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
 test: check-htmx
 	$(GO) mod tidy -diff
 	$(GO) vet -pgo=off ./...
@@ -79,7 +78,6 @@ test: check-htmx
 	cd tests && $(GO) mod tidy -diff && $(GO) vet ./...
 	cd tests && $(GO) test -vet=off -count=1 -parallel 4 -timeout 15m .
 	cd tests && $(GO) test -vet=off -race -count=1 -parallel 4 -timeout 10m .
-	$(GO) test -vet=off -run '^$$' -fuzz FuzzOpen -fuzztime 500000x ./internal/seal
 	cd examples/mount && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -vet=off -race -count=1 ./...
 
 ## bench: Go benchmarks and a load run over loopback, each against a bare Fiber handler doing the same work
@@ -96,6 +94,12 @@ bench:
 # binaries are given it explicitly.
 PGO := cmd/server/default.pgo
 
+## fuzz: half a million generated inputs against sealed props (make test runs the seed corpus only)
+# (the budget is a count, not a duration: golang/go#75804 makes a timed run fail spuriously on go1.26)
+.PHONY: fuzz
+fuzz:
+	$(GO) test -vet=off -run '^$$' -fuzz FuzzOpen -fuzztime 500000x ./internal/seal
+
 .PHONY: pgo
 ## pgo: refresh cmd/server/default.pgo from a CPU profile of the server under loadbench (commit the result)
 pgo:
@@ -104,7 +108,7 @@ pgo:
 
 ## load: the saturation and SIGTERM-under-load tests alone, printing req/s and p50/p99
 load:
-	cd tests && $(GO) test -count=1 -run 'TestLoadAtSaturation|TestSIGTERMDuringLoad' -v . | grep -E 'req/s|exited|^(---|ok|FAIL)'
+	cd tests && $(GO) test -count=1 -run 'TestLoadAtSaturation|TestSIGTERMDuringLoad' -v . -args -load.duration 10s | grep -E 'req/s|exited|^(---|ok|FAIL)'
 
 ## soak: a bounded 60-second mixed run; resident memory and goroutines must stay flat (not part of CI)
 soak:

@@ -6,8 +6,10 @@ import (
 	"github.com/atollhq/atoll/island"
 	"github.com/atollhq/atoll/server"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/atollhq/atoll/config"
@@ -68,4 +70,26 @@ func demoWith(files fs.FS) server.Site {
 	site := atoll.Demo()
 	site.Files = files
 	return site
+}
+
+// siteFiles copies the repository's site files into memory so a test can
+// break one of them.
+func siteFiles(t testing.TB) fstest.MapFS {
+	t.Helper()
+	root := os.DirFS("..")
+	m := fstest.MapFS{}
+	for _, dir := range []string{"pages", "layouts", "public", "fragments"} {
+		err := fs.WalkDir(root, dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(root, p)
+			m[p] = &fstest.MapFile{Data: b}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
 }

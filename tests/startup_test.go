@@ -1,8 +1,8 @@
+//go:build !race
+
 package tests
 
 import (
-	"io/fs"
-	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -11,28 +11,6 @@ import (
 
 	"github.com/atollhq/atoll/server"
 )
-
-// siteFiles copies the repository's site files into memory so a test can
-// break one of them.
-func siteFiles(t testing.TB) fstest.MapFS {
-	t.Helper()
-	root := os.DirFS("..")
-	m := fstest.MapFS{}
-	for _, dir := range []string{"pages", "layouts", "public", "fragments"} {
-		err := fs.WalkDir(root, dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			b, err := fs.ReadFile(root, p)
-			m[p] = &fstest.MapFile{Data: b}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return m
-}
 
 func TestStartupRefusesABrokenSite(t *testing.T) {
 	t.Parallel()
@@ -84,6 +62,51 @@ func TestStartupRefusesABrokenSite(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not name %s", err, w)
 				}
+			}
+		})
+	}
+}
+
+// TestStartupRefusesAPageThatMisplacesProps breaks a copy of the site with
+// placements whose props do not match what the island declares, and wants
+// the error to start with the file and line of the placement.
+func TestStartupRefusesAPageThatMisplacesProps(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		break_ func(fstest.MapFS)
+		want   string
+	}{
+		{"a page that leaves out a required prop", func(m fstest.MapFS) {
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte("<h1>Broken</h1>\n<div>\n  {{ island \"latency\" (props \"n\" 1) }}\n</div>\n")}
+		}, `pages/broken.html:3: island "latency": missing required prop "ms"`},
+		{"a page that places an island with no props at all", func(m fstest.MapFS) {
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte("{{ island \"latency\" visible }}")}
+		}, `pages/broken.html:1: island "latency": missing required prop "ms"`},
+		{"a page that passes a prop the island does not take", func(m fstest.MapFS) {
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte("<p>\n{{ island \"latency\" (props \"ms\" 5 \"colour\" \"red\") }}</p>")}
+		}, `pages/broken.html:2: island "latency": prop "colour" is not declared: the island takes ms, n`},
+		{"a page that passes props to an island that takes none", func(m fstest.MapFS) {
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte("\n\n\n{{ island \"user-greeting\" (props \"name\" \"Ada\") }}")}
+		}, `pages/broken.html:4: island "user-greeting": prop "name" is not declared: the island takes no props`},
+		{"a page that passes a prop twice", func(m fstest.MapFS) {
+			m["pages/broken.html"] = &fstest.MapFile{Data: []byte("{{ island \"latency\" (props \"ms\" 5 \"ms\" 6) }}")}
+		}, `pages/broken.html:1: island "latency": prop "ms" given twice`},
+		{"a partial that leaves out a required prop", func(m fstest.MapFS) {
+			b := strings.Replace(string(m["layouts/partials/many.html"].Data), `(props "n" 4 "ms" 5)`, `(props "n" 4)`, 1)
+			m["layouts/partials/many.html"] = &fstest.MapFile{Data: []byte(b)}
+		}, `layouts/partials/many.html:5: island "latency": missing required prop "ms" (rendering pages/many`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			files := siteFiles(t)
+			tc.break_(files)
+			_, err := server.New(server.Options{Config: testConfig(), Log: zerolog.Nop(), Store: testStore(t), Site: demoWith(files)})
+			if err == nil {
+				t.Fatal("the server started")
+			}
+			if !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("error %q\n want one starting %q", err, tc.want)
 			}
 		})
 	}
