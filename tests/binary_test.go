@@ -162,6 +162,7 @@ func TestGenkeyPrintsAUsableKey(t *testing.T) {
 }
 
 func TestDevModeMakesAThrowawayKey(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(serverBinary(t), "-addr", "127.0.0.1:0")
 	cmd.Env = environ(t, "ATOLL_KEYS=", "ATOLL_DEV=1", "ATOLL_ROOT=..")
 	url, _ := started(t, cmd)
@@ -176,6 +177,7 @@ func TestDevModeMakesAThrowawayKey(t *testing.T) {
 }
 
 func TestBinaryServesAndStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(serverBinary(t), "-addr", "127.0.0.1:0")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/emulation"
@@ -123,52 +124,58 @@ func TestBrowserAccessibility(t *testing.T) {
 		{"light", "light", 1280},
 		{"dark at 390px", "dark", 390},
 	}
+	// Both variants at once, each in a tab of its own, as subtests run from
+	// goroutines rather than parallel subtests: those would wait for a free
+	// slot behind every other parallel test and end the suite late.
+	var running sync.WaitGroup
 	for _, v := range variants {
-		t.Run(v.name, func(t *testing.T) {
-			t.Parallel()
-			ctx, _ := browser(t)
-			if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v.scheme}},
-			}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-				Width: v.width, Height: 900, DeviceScaleFactor: 1, Mobile: v.width < 600,
-			}); err != nil {
-				t.Fatal(err)
-			}
-			if got := eval[bool](t, ctx, `matchMedia('(prefers-color-scheme: `+v.scheme+`)').matches`); !got {
-				t.Fatalf("the page does not see prefers-color-scheme: %s", v.scheme)
-			}
-			for _, u := range urls {
-				openSettled(t, ctx, site.URL+u)
-				audit(t, ctx, axeSource, u)
-			}
+		running.Go(func() {
+			t.Run(v.name, func(t *testing.T) {
+				ctx, _ := browser(t)
+				if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v.scheme}},
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+					Width: v.width, Height: 900, DeviceScaleFactor: 1, Mobile: v.width < 600,
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if got := eval[bool](t, ctx, `matchMedia('(prefers-color-scheme: `+v.scheme+`)').matches`); !got {
+					t.Fatalf("the page does not see prefers-color-scheme: %s", v.scheme)
+				}
+				for _, u := range urls {
+					openSettled(t, ctx, site.URL+u)
+					audit(t, ctx, axeSource, u)
+				}
 
-			// An island refreshed by an event is new markup too.
-			openSettled(t, ctx, site.URL+"/")
-			before := eval[string](t, ctx, `document.querySelector('[data-field="token"]').textContent`)
-			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[hx-post$="/actions/refresh"]`))); err != nil {
-				t.Fatal(err)
-			}
-			waitInPage(t, ctx, "the server-info island to refresh", `document.querySelector('.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]')?.textContent !== `+jsString(before))
-			audit(t, ctx, axeSource, "/ after islands-refresh")
+				// An island refreshed by an event is new markup too.
+				openSettled(t, ctx, site.URL+"/")
+				before := eval[string](t, ctx, `document.querySelector('[data-field="token"]').textContent`)
+				if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[hx-post$="/actions/refresh"]`))); err != nil {
+					t.Fatal(err)
+				}
+				waitInPage(t, ctx, "the server-info island to refresh", `document.querySelector('.island[data-island="server-info"]:not([aria-busy]) [data-field="token"]')?.textContent !== `+jsString(before))
+				audit(t, ctx, axeSource, "/ after islands-refresh")
 
-			// The client's own error state, for island requests that get
-			// no answer at all.
-			if _, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{{URLPattern: site.URL + "/_islands*", Block: true}}}); err != nil {
-				t.Fatal(err)
-			}
-			openSettled(t, ctx, site.URL+"/")
-			if n := eval[int](t, ctx, `document.querySelectorAll('.island--error[role="alert"]').length`); n == 0 {
-				t.Fatal("blocked island requests left no error state on /")
-			}
-			audit(t, ctx, axeSource, "/ with island requests failing")
-			if _, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{}}); err != nil {
-				t.Fatal(err)
-			}
+				// The client's own error state, for island requests that get
+				// no answer at all.
+				if _, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{{URLPattern: site.URL + "/_islands*", Block: true}}}); err != nil {
+					t.Fatal(err)
+				}
+				openSettled(t, ctx, site.URL+"/")
+				if n := eval[int](t, ctx, `document.querySelectorAll('.island--error[role="alert"]').length`); n == 0 {
+					t.Fatal("blocked island requests left no error state on /")
+				}
+				audit(t, ctx, axeSource, "/ with island requests failing")
+				if _, err := chromedp.Call(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{}}); err != nil {
+					t.Fatal(err)
+				}
+			})
 		})
 	}
+	running.Wait()
 }
 
 // openSettled loads url and waits until every island on it, those that load

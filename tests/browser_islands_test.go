@@ -247,6 +247,7 @@ func loadMany(t *testing.T, site *atolltest.Site, path string) (requests, tileRe
 }
 
 func TestBrowserBatchStreamsIslandsInOneRequest(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	sepReq, sepTiles, sepTime, _ := loadMany(t, site, "/many")
 	batReq, batTiles, batTime, order := loadMany(t, site, "/many-batched")

@@ -208,10 +208,13 @@ func TestBrowserLayout(t *testing.T) {
 	// boxes[state][route][width] are the island boxes each state showed.
 	var mu sync.Mutex
 	boxes := map[string]map[string]map[int64][]layoutIsland{}
-	t.Run("states", func(t *testing.T) {
-		for _, state := range []string{"skeleton", "loaded", "error"} {
+	// The three states at once, each in a tab of its own, as subtests run
+	// from goroutines rather than parallel subtests: those would wait for
+	// a free slot behind every other parallel test and end the suite late.
+	var states sync.WaitGroup
+	for _, state := range []string{"skeleton", "loaded", "error"} {
+		states.Go(func() {
 			t.Run(state, func(t *testing.T) {
-				t.Parallel()
 				ctx, _ := browser(t)
 				if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 					t.Fatal(err)
@@ -231,8 +234,9 @@ func TestBrowserLayout(t *testing.T) {
 					mu.Unlock()
 				}
 			})
-		}
-	})
+		})
+	}
+	states.Wait()
 	for _, route := range routes {
 		for _, width := range layoutWidths {
 			compareSkeletons(t, route, width, boxes["skeleton"][route][width], boxes["loaded"][route][width])

@@ -25,6 +25,7 @@ import (
 // build's time, not each process's start, so bodies and ETags match and a
 // cache revalidating against either gets 304.
 func TestReplicasOfOneBuildServeTheSameBytes(t *testing.T) {
+	t.Parallel()
 	var bodies, etags [2]map[string]string
 	var urls [2]string
 	for i := range 2 {
@@ -151,6 +152,7 @@ func TestSIGTERMDrainsWhereABalancerCanSeeIt(t *testing.T) {
 // atoll_http_refused_total and logged; a flood is logged at a bounded
 // rate.
 func TestRefusedRequestsAreLoggedAndCounted(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.MetricsAddr = "127.0.0.1:0" }))
 	addr := strings.TrimPrefix(site.URL, "http://")
 	raw := func(req string) string {
@@ -218,6 +220,7 @@ func TestRefusedRequestsAreLoggedAndCounted(t *testing.T) {
 // accepted; any other origin, or X-Forwarded-Host from anyone else, is
 // refused.
 func TestCrossSiteCheckKnowsThePublicOrigin(t *testing.T) {
+	t.Parallel()
 	post := func(site *atolltest.Site, header ...string) int {
 		h := append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)
 		return site.Do(t, "POST", "/actions/sign-in", strings.NewReader(url.Values{"name": {"Ada"}}.Encode()), h...).Status

@@ -39,6 +39,7 @@ var inlineStyle = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
 // never cached; a template error shows in the browser naming the file and
 // line.
 func TestDevModeServesEditsAtOnce(t *testing.T) {
+	t.Parallel()
 	root := devCopy(t)
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.Dev = true; c.Root = root }))
 	css := filepath.Join(root, "public/css/site.css")

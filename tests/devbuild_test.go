@@ -23,6 +23,7 @@ var devBuildMarkers = []string{"server.(*devReload)", `addEventListener("hello"`
 // atolldev tag in dev mode: the reload endpoints are the 404 page and no
 // page loads the reload script, under the root and under a base path.
 func TestDevReloadIsNotInAProductionBuild(t *testing.T) {
+	t.Parallel()
 	for _, base := range []string{"", "/shop"} {
 		t.Run("base="+base, func(t *testing.T) {
 			root := devCopy(t)
@@ -52,6 +53,7 @@ func TestDevReloadIsNotInAProductionBuild(t *testing.T) {
 // TestDevReloadIsNotInTheServerBinary reads the binary `make build` makes
 // for any sign of the dev reload code.
 func TestDevReloadIsNotInTheServerBinary(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(serverBinary(t))
 	if err != nil {
 		t.Fatal(err)

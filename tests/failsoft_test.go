@@ -16,6 +16,7 @@ import (
 // A method the server does not route is refused with 501, and logged and
 // counted like every other refusal.
 func TestUnknownMethodsAreRefusedLoggedAndCounted(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithConfig(func(c *config.Config) { c.MetricsAddr = "127.0.0.1:0" }))
 	for _, m := range []string{"PROPFIND", "FOO"} {
 		r := site.Do(t, m, "/", nil)
@@ -41,6 +42,7 @@ func TestUnknownMethodsAreRefusedLoggedAndCounted(t *testing.T) {
 // readiness, with one error line: what it wrote from then on would be
 // lost.
 func TestARemovedOrReplacedDatabaseFileFailsReadiness(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		do   func(path string) error

@@ -21,6 +21,7 @@ import (
 )
 
 func TestRegeneratedPageServesStaleThenFresh(t *testing.T) {
+	t.Parallel()
 	clk := atolltest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(clk.Now))
 	first := site.Get(t, "/regenerated")

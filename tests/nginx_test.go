@@ -121,6 +121,7 @@ func via(t *testing.T, c *http.Client, method, u string, form url.Values, header
 }
 
 func TestCachingContractBehindNginx(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithLog(io.Discard))
 	front := nginxFront(t, site)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true}}

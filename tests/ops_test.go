@@ -20,6 +20,7 @@ import (
 )
 
 func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
 	clk := atolltest.NewClock(time.Now())
 	site := atolltest.Start(t, atoll.Demo(), atolltest.WithClock(clk.Now),
 		atolltest.WithConfig(func(c *config.Config) { c.MetricsAddr = "127.0.0.1:0" }))
@@ -71,6 +72,7 @@ func TestHealthAndMetrics(t *testing.T) {
 }
 
 func TestRequestIDs(t *testing.T) {
+	t.Parallel()
 	site := atolltest.Start(t, atoll.Demo())
 	mine := uuid.NewString()
 	r := site.Island(t, "server-info", "X-Request-ID", mine)
