@@ -61,7 +61,8 @@ build:
 # command leaves out when -race sets the race tag. Renaming a test cannot take it out of the race
 # run, and a new file is in it until someone decides otherwise.
 # Four tests at a time (-parallel 4, where the default is one per CPU): most of them wait on
-# browsers, child processes and the network far more than they compute.
+# browsers, child processes and the network far more than they compute. The longest tests are in
+# files named zz_*, so that they start first (go test resumes parallel tests last-declared first).
 ## test: the htmx copy against the lockfile, vet, the engine's tests under the race detector (fuzz targets with their
 ## seed corpus), the integration tests (tests/, a module of its own; needs chromium, nginx and postgresql), then examples/mount
 # go test runs vet on its own (a subset of go vet's analyzers, on every dependency again for each set of build

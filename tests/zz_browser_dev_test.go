@@ -1,5 +1,9 @@
 //go:build !race
 
+// The longest tests of the suite live in files named zz_*: go test resumes
+// its parallel tests last-declared first, so these start as soon as the
+// parallel phase does, and the run does not end waiting on one of them.
+
 package tests
 
 import (
