@@ -7,6 +7,7 @@ package compress
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -73,13 +74,67 @@ func Lazy(body []byte, etag string) *Variants {
 // page instead of the ~33 MiB its default window takes at quality 11,
 // which, for every page and asset at startup, left the process holding
 // some 90 MiB it no longer used.
+//
+// The encodings are remembered for the life of the process, by the body's
+// SHA-256 (see made): a body compressed once is not compressed again by
+// another site or another start in the same process (a test suite starts
+// the same site dozens of times; at their best levels, brotli and gzip took
+// most of each start).
 func NewVariants(body []byte, etag string) *Variants {
 	v := Lazy(body, etag)
-	if !v.plain {
-		v.encoding(Gzip)
-		v.encoding(Brotli)
+	if v.plain {
+		return v
 	}
+	sum := sha256.Sum256(body)
+	if gz, br, ok := made.get(sum); ok {
+		v.gz.once.Do(func() { v.gz.body, v.gz.etag = derive(gz, etag, `-gz"`) })
+		v.br.once.Do(func() { v.br.body, v.br.etag = derive(br, etag, `-br"`) })
+		return v
+	}
+	made.put(sum, v.encoding(Gzip).body, v.encoding(Brotli).body)
 	return v
+}
+
+// derive is an encoding's body and ETag from its bytes (nil when the
+// encoding was not smaller) and the identity body's ETag.
+func derive(b []byte, etag, suffix string) ([]byte, string) {
+	if b == nil {
+		return nil, ""
+	}
+	return b, strings.TrimSuffix(etag, `"`) + suffix
+}
+
+// madeLimit bounds what made holds: more than a site's public files, far
+// less than memory.
+const madeLimit = 32 << 20
+
+// made holds the encodings NewVariants made, by the body's SHA-256. It
+// shares the bytes the Variants hold, so a server holds nothing twice;
+// past madeLimit it starts again empty.
+var made = &memo{m: map[[sha256.Size]byte][2][]byte{}}
+
+type memo struct {
+	sync.Mutex
+	m    map[[sha256.Size]byte][2][]byte
+	size int
+}
+
+func (c *memo) get(sum [sha256.Size]byte) (gz, br []byte, ok bool) {
+	c.Lock()
+	defer c.Unlock()
+	e, ok := c.m[sum]
+	return e[0], e[1], ok
+}
+
+func (c *memo) put(sum [sha256.Size]byte, gz, br []byte) {
+	c.Lock()
+	defer c.Unlock()
+	if c.size+len(gz)+len(br) > madeLimit {
+		clear(c.m)
+		c.size = 0
+	}
+	c.m[sum] = [2][]byte{gz, br}
+	c.size += len(gz) + len(br)
 }
 
 // encoding returns the body in enc, compressing it on the first call.

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -144,5 +145,34 @@ func TestLazyCompressesOnceOnFirstAsk(t *testing.T) {
 	}
 	if _, enc, _ := Lazy([]byte("tiny"), `"t"`).Pick("br, gzip"); enc != Identity {
 		t.Fatal("a tiny body was compressed")
+	}
+}
+
+// TestTheSameBodyIsCompressedOnce: a second NewVariants of bytes already
+// compressed in this process uses the encodings made the first time (the
+// same bytes, not a copy), each under the new identity ETag; and a body
+// of incompressible bytes stays identity-only either way.
+func TestTheSameBodyIsCompressedOnce(t *testing.T) {
+	body := []byte(strings.Repeat("<li>the same stylesheet, started again</li>\n", 100))
+	first := NewVariants(body, `"one"`)
+	second := NewVariants(bytes.Clone(body), `"two"`)
+	for _, enc := range []string{Gzip, Brotli} {
+		a, b := first.encoding(enc), second.encoding(enc)
+		if a.body == nil || &a.body[0] != &b.body[0] {
+			t.Errorf("%s: the second NewVariants compressed the body again", enc)
+		}
+	}
+	if _, _, etag := second.Pick("br"); etag != `"two-br"` {
+		t.Errorf("the second variants' brotli ETag is %s, want \"two-br\"", etag)
+	}
+	if _, _, etag := second.Pick("gzip"); etag != `"two-gz"` {
+		t.Errorf("the second variants' gzip ETag is %s, want \"two-gz\"", etag)
+	}
+	noise := make([]byte, 4096)
+	rand.NewChaCha8([32]byte{1}).Read(noise)
+	for range 2 {
+		if _, enc, _ := NewVariants(noise, `"n"`).Pick("br, gzip"); enc != Identity {
+			t.Fatalf("incompressible bytes were sent as %s", enc)
+		}
 	}
 }
