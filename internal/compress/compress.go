@@ -87,21 +87,12 @@ func NewVariants(body []byte, etag string) *Variants {
 	}
 	sum := sha256.Sum256(body)
 	if gz, br, ok := made.get(sum); ok {
-		v.gz.once.Do(func() { v.gz.body, v.gz.etag = derive(gz, etag, `-gz"`) })
-		v.br.once.Do(func() { v.br.body, v.br.etag = derive(br, etag, `-br"`) })
+		v.adopt(Gzip, gz)
+		v.adopt(Brotli, br)
 		return v
 	}
 	made.put(sum, v.encoding(Gzip).body, v.encoding(Brotli).body)
 	return v
-}
-
-// derive is an encoding's body and ETag from its bytes (nil when the
-// encoding was not smaller) and the identity body's ETag.
-func derive(b []byte, etag, suffix string) ([]byte, string) {
-	if b == nil {
-		return nil, ""
-	}
-	return b, strings.TrimSuffix(etag, `"`) + suffix
 }
 
 // madeLimit bounds what made holds: more than a site's public files, far
@@ -137,18 +128,40 @@ func (c *memo) put(sum [sha256.Size]byte, gz, br []byte) {
 	c.size += len(gz) + len(br)
 }
 
+// slot is where the encoding enc is kept, how it is made, and the suffix
+// its ETag adds to the identity body's.
+func (v *Variants) slot(enc string) (e *encoded, encode func([]byte) []byte, suffix string) {
+	if enc == Brotli {
+		return &v.br, bestBrotli, `-br"`
+	}
+	return &v.gz, bestGzip, `-gz"`
+}
+
 // encoding returns the body in enc, compressing it on the first call.
 func (v *Variants) encoding(enc string) *encoded {
-	e, encode, suffix := &v.gz, bestGzip, `-gz"`
-	if enc == Brotli {
-		e, encode, suffix = &v.br, bestBrotli, `-br"`
-	}
+	e, encode, suffix := v.slot(enc)
 	e.once.Do(func() {
 		if b := encode(v.body); len(b) < len(v.body) {
-			e.body, e.etag = b, strings.TrimSuffix(v.etag, `"`)+suffix
+			e.keep(b, v.etag, suffix)
 		}
 	})
 	return e
+}
+
+// adopt takes b, made from the same body before (nil when it was not
+// smaller), as the encoding enc.
+func (v *Variants) adopt(enc string, b []byte) {
+	e, _, suffix := v.slot(enc)
+	e.once.Do(func() {
+		if b != nil {
+			e.keep(b, v.etag, suffix)
+		}
+	})
+}
+
+// keep holds b as the encoding, with its ETag.
+func (e *encoded) keep(b []byte, etag, suffix string) {
+	e.body, e.etag = b, strings.TrimSuffix(etag, `"`)+suffix
 }
 
 func bestGzip(body []byte) []byte {
