@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -67,26 +68,24 @@ func (d *Dev) rebuild(ctx context.Context, why string) {
 		d.say(styleNote, "%s changed: building", why)
 	}
 	next := Binary + ".next"
-	if err := os.MkdirAll(filepath.Join(d.root, filepath.Dir(Binary)), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(d.root, planDir), 0o755); err != nil {
 		d.say(styleError, "%v", err)
 		return
 	}
-	build := exec.CommandContext(ctx, "go", append(append([]string{"build"}, d.buildFlags()...), "-debug-trace="+traceFile, "-o", next, d.Pkg)...)
-	build.Dir, build.Env = d.root, d.Env
-	out, err := build.CombinedOutput()
+	out, steps, quick := d.build(ctx, next)
 	if ctx.Err() != nil {
 		return
 	}
 	built := time.Since(start)
-	if err != nil {
-		p := devtab.ParseBuild(d.root, string(out))
+	if out != "" {
+		p := devtab.ParseBuild(d.root, out)
 		d.hub.problem(&p)
 		if d.backend() != nil {
 			d.say(styleError, "the build failed after %s; the server that was running keeps serving:", round(built))
 		} else {
 			d.say(styleError, "the build failed after %s:", round(built))
 		}
-		d.errorBlock(string(out))
+		d.errorBlock(out)
 		return
 	}
 	if err := os.Rename(filepath.Join(d.root, next), filepath.Join(d.root, Binary)); err != nil {
@@ -106,6 +105,9 @@ func (d *Dev) rebuild(ctx context.Context, why string) {
 		d.hub.problem(&prob)
 		d.say(styleError, "%v; the server that was running keeps serving. Its output:", err)
 		d.errorBlock(p.out.String())
+		if !quick {
+			d.replan(ctx, start)
+		}
 		return
 	}
 	ready := time.Since(starting)
@@ -115,13 +117,111 @@ func (d *Dev) rebuild(ctx context.Context, why string) {
 	if old != nil {
 		d.stopping.Go(func() { d.stop(old) })
 	}
-	steps := "built in " + round(built).String()
-	if link, ok := linkTime(filepath.Join(d.root, traceFile)); ok {
-		steps += fmt.Sprintf(" (compile %s, link %s)", round(built-link), round(link))
-	}
-	d.say(styleOK, "serving http://%s%s/ (pid %d; %s, ready in %s; %s in all)",
-		d.host(), d.base, p.cmd.Process.Pid, steps, round(ready), round(time.Since(start)))
+	d.say(styleOK, "serving http://%s%s/ (pid %d; built in %s (%s), ready in %s; %s in all)",
+		d.host(), d.base, p.cmd.Process.Pid, round(built), steps, round(ready), round(time.Since(start)))
 	go d.watchExit(p)
+	if !quick {
+		d.replan(ctx, start)
+	}
+}
+
+// build builds the server to next, under the root: a quick build when
+// the plan allows one, else a full one with the go command. It returns the
+// build's messages when it failed, else what took the time, and whether
+// the build was a quick one.
+func (d *Dev) build(ctx context.Context, next string) (failed, steps string, quick bool) {
+	if d.plan != nil {
+		q, err := d.plan.build(ctx, filepath.Join(d.root, next))
+		if err == nil {
+			if q.output != "" {
+				return q.output, "", true
+			}
+			names := make([]string, len(q.compiled))
+			for i, p := range q.compiled {
+				names[i] = path.Base(p)
+			}
+			return "", fmt.Sprintf("compile %s, link %s; quick: compiled %s", round(q.compile), round(q.link), strings.Join(names, ", ")), true
+		}
+		d.plan = nil
+		if ctx.Err() != nil {
+			return "", "", false
+		}
+		d.say(styleNote, "a full build: %v", err)
+	}
+	// A full build: the go command. Its action graph and work directory
+	// (-work) hold what the next plan needs: the link command and its
+	// import config.
+	d.clearPlan()
+	args := append([]string{"build"}, d.buildFlags()...)
+	args = append(args, "-debug-trace="+traceFile, "-debug-actiongraph="+actionGraph, "-work", "-o", next, d.Pkg)
+	build := exec.CommandContext(ctx, "go", args...)
+	build.Dir, build.Env = d.root, d.Env
+	began := time.Now()
+	out, err := build.CombinedOutput()
+	took := time.Since(began)
+	var lines []string
+	for _, l := range strings.SplitAfter(string(out), "\n") {
+		if w, ok := strings.CutPrefix(l, "WORK="); ok {
+			d.work = strings.TrimSpace(w)
+			continue
+		}
+		lines = append(lines, l)
+	}
+	if err != nil {
+		d.removeWork()
+		if msg := strings.Join(lines, ""); msg != "" {
+			return msg, "", false
+		}
+		return err.Error(), "", false
+	}
+	steps = "go build"
+	if link, ok := linkTime(filepath.Join(d.root, traceFile)); ok {
+		steps = fmt.Sprintf("go build: compile %s, link %s", round(took-link), round(link))
+	}
+	return "", steps, false
+}
+
+// replan makes the plan of quick builds from the full build that began
+// at since, and removes its work directory. Without a plan, the next
+// build is a full one too.
+func (d *Dev) replan(ctx context.Context, since time.Time) {
+	defer d.removeWork()
+	p, err := makePlan(ctx, d.root, d.Env, d.buildFlags(), d.Pkg, filepath.Join(d.root, actionGraph), since)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.say(styleNote, "the next build is a full one too: %v", err)
+		}
+		return
+	}
+	d.plan = p
+}
+
+// compileAhead compiles the packages whose embedded files changed since
+// the last build (a template, a stylesheet), so that the next Go edit
+// compiles only what it changed. Anything it cannot do is left to that
+// build.
+func (d *Dev) compileAhead(ctx context.Context) {
+	if d.plan != nil {
+		d.plan.compileChanged(ctx)
+	}
+}
+
+// clearPlan drops the plan and the archives its quick builds made.
+func (d *Dev) clearPlan() {
+	d.plan = nil
+	d.removeWork()
+	old, _ := filepath.Glob(filepath.Join(d.root, planDir, "*.a"))
+	for _, f := range old {
+		os.Remove(f)
+	}
+}
+
+// removeWork removes the last full build's work directory.
+func (d *Dev) removeWork() {
+	if d.work != "" {
+		os.RemoveAll(d.work)
+		d.work = ""
+	}
 }
 
 // start starts the built server on a free loopback port and waits until
