@@ -196,16 +196,6 @@ func (d *Dev) replan(ctx context.Context, since time.Time) {
 	d.plan = p
 }
 
-// compileAhead compiles the packages whose embedded files changed since
-// the last build (a template, a stylesheet), so that the next Go edit
-// compiles only what it changed. Anything it cannot do is left to that
-// build.
-func (d *Dev) compileAhead(ctx context.Context) {
-	if d.plan != nil {
-		d.plan.compileChanged(ctx)
-	}
-}
-
 // clearPlan drops the plan and the archives its quick builds made.
 func (d *Dev) clearPlan() {
 	d.plan = nil

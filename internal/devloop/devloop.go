@@ -59,11 +59,6 @@ import (
 // Binary is where the dev server is built, under the root.
 const Binary = "bin/dev-server"
 
-// aheadDelay is how long after a change to a file that is not Go code the
-// loop compiles the packages that embed it again, ahead of the next Go
-// edit's build: long enough for the tabs to have reloaded.
-const aheadDelay = 500 * time.Millisecond
-
 // debounce gathers the events of one save (an editor truncates, writes,
 // renames) or of a checkout touching many files into one change.
 const debounce = 10 * time.Millisecond
@@ -144,21 +139,12 @@ func (d *Dev) Run(ctx context.Context) error {
 	}
 
 	builds := make(chan string, 1)
-	ahead := make(chan context.Context, 1)
 	var building sync.WaitGroup
 	building.Add(1)
 	go func() {
 		defer building.Done()
-		for {
-			select {
-			case why, ok := <-builds:
-				if !ok {
-					return
-				}
-				d.rebuild(ctx, why)
-			case actx := <-ahead:
-				d.compileAhead(actx)
-			}
+		for why := range builds {
+			d.rebuild(ctx, why)
 		}
 	}()
 	defer func() {
@@ -170,17 +156,6 @@ func (d *Dev) Run(ctx context.Context) error {
 
 	timer := time.NewTimer(debounce)
 	timer.Stop()
-	aheadTimer := time.NewTimer(aheadDelay)
-	aheadTimer.Stop()
-	// A change to a file that is not Go code stops a compile ahead that
-	// runs: the tabs reloading come first.
-	var running struct{ stop context.CancelFunc }
-	stopAhead := func() {
-		if running.stop != nil {
-			running.stop()
-		}
-	}
-	defer stopAhead()
 	var goChange string
 	styles := map[string]bool{}
 	reload := ""
@@ -206,14 +181,6 @@ func (d *Dev) Run(ctx context.Context) error {
 				continue
 			}
 			timer.Reset(debounce)
-		case <-aheadTimer.C:
-			stopAhead()
-			var actx context.Context
-			actx, running.stop = context.WithCancel(ctx)
-			select {
-			case ahead <- actx:
-			default:
-			}
 		case err, ok := <-w.Errors:
 			if !ok {
 				return errors.New("the file watcher stopped")
@@ -226,10 +193,6 @@ func (d *Dev) Run(ctx context.Context) error {
 				default: // a build is already waiting; it will see this change too
 				}
 				goChange = ""
-			}
-			if reload != "" || len(styles) > 0 {
-				stopAhead()
-				aheadTimer.Reset(aheadDelay)
 			}
 			switch {
 			case reload != "":

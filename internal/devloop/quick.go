@@ -33,6 +33,10 @@ import (
 // even when the edit changed nothing they see (for the demo, its root
 // package: 0.3 s for any island's edit).
 //
+// What dev mode reads from disk (pages, layouts, public files, island
+// templates) a quick build does not embed again when only it changed:
+// see readFromDisk.
+//
 // The plan a quick build follows comes from the last full build: the link
 // command and the lines of its import config that are not archives (the
 // build information) from go build's action graph, and each package's
@@ -519,6 +523,23 @@ func (p *plan) nextArchive() string {
 	return filepath.Join(p.dir, strconv.Itoa(p.made))
 }
 
+// readFromDisk reports whether the dev server reads file (relative to
+// the root) from disk, never from the copy its binary embeds: the site's
+// pages, layouts and public files, and island templates. An edit to one
+// does not compile the package that embeds it again (for the demo, its
+// root package: 0.3 s); the package's next compile, for an edit to its
+// Go code, or the next full build embeds the file as it is then.
+func readFromDisk(file string) bool {
+	dir, rest, _ := strings.Cut(file, "/")
+	switch dir {
+	case "pages", "layouts", "public":
+		return rest != ""
+	case "fragments":
+		return path.Ext(rest) == ".html"
+	}
+	return false
+}
+
 // files are the files of sp that its archive is made of.
 func (sp *sitePkg) files() []string {
 	files := slices.Clone(sp.goFiles)
@@ -565,7 +586,7 @@ func (p *plan) changed() (map[*sitePkg]bool, map[string]stamp, error) {
 			dirty[sp] = true
 		}
 		for _, f := range sp.files()[len(sp.goFiles):] {
-			if moved(f) {
+			if moved(f) && !readFromDisk(p.rel(f)) {
 				dirty[sp] = true
 			}
 		}

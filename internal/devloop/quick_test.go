@@ -17,7 +17,8 @@ import (
 // quickly after each edit, and runs what each build made: an edit inside a
 // function compiles only its package; one that changes what a package
 // exports compiles its importers too; an embedded file's edit compiles the
-// package that embeds it; a compile error reads as the go command's; an
+// package that embeds it, unless dev mode reads that file from disk (a
+// page); a compile error reads as the go command's; an
 // edit a quick build cannot follow (an import, a new file) asks for a full
 // build.
 func TestQuickBuilds(t *testing.T) {
@@ -41,13 +42,21 @@ func TestQuickBuilds(t *testing.T) {
 	write("main.go", `package main
 
 import (
+	"embed"
 	"fmt"
 
 	"example.com/quick/lib"
 )
 
-func main() { fmt.Println(lib.Greet(), lib.Word(), lib.Data) }
+//go:embed pages
+var pages embed.FS
+
+func main() {
+	page, _ := pages.ReadFile("pages/index.html")
+	fmt.Println(lib.Greet(), lib.Word(), lib.Data, string(page))
+}
 `)
+	write("pages/index.html", "p1")
 	lib := `package lib
 
 import _ "embed"
@@ -69,7 +78,7 @@ func Greet() string { return "hello" }
 	write("lib/data.txt", "first")
 	// Files written just before a full build began count as changed since;
 	// these were written long before.
-	for _, f := range []string{"go.mod", "main.go", "lib/lib.go", "lib/data.txt"} {
+	for _, f := range []string{"go.mod", "main.go", "lib/lib.go", "lib/data.txt", "pages/index.html"} {
 		old := time.Now().Add(-time.Hour)
 		if err := os.Chtimes(filepath.Join(root, f), old, old); err != nil {
 			t.Fatal(err)
@@ -98,7 +107,7 @@ func Greet() string { return "hello" }
 			t.Errorf("the server built printed %q (%v), want %q", got, err, want)
 		}
 	}
-	run("hello one first")
+	run("hello one first p1")
 
 	quick := func(what string, compiled ...string) {
 		t.Helper()
@@ -113,12 +122,12 @@ func Greet() string { return "hello" }
 	lib = strings.Replace(lib, `"one"`, `"two"`, 1)
 	write("lib/lib.go", lib)
 	quick("an edit inside lib", "example.com/quick/lib")
-	run("hello two first")
+	run("hello two first p1")
 
 	lib = strings.Replace(lib, `"hello"`, `"hi"`, 1)
 	write("lib/lib.go", lib)
 	quick("an edit to what lib exports", "example.com/quick/lib", "example.com/quick")
-	run("hi two first")
+	run("hi two first p1")
 
 	// Both packages changed, and what lib exports with them: main, compiled
 	// beside lib against what lib exported before, compiles again.
@@ -126,15 +135,26 @@ func Greet() string { return "hello" }
 	write("lib/lib.go", lib)
 	write("main.go", strings.Replace(readFile(t, filepath.Join(root, "main.go")), "lib.Word(),", "lib.Word()+\"!\",", 1))
 	quick("an edit to main and to what lib exports", "example.com/quick/lib", "example.com/quick")
-	run("hey two! first")
+	run("hey two! first p1")
 
 	write("lib/data.txt", "second")
 	quick("an edit to an embedded file", "example.com/quick/lib")
-	run("hey two! second")
+	run("hey two! second p1")
 
 	if _, err := d.plan.build(t.Context(), filepath.Join(root, "bin", "site")); !isFull(err) {
 		t.Errorf("a quick build with nothing changed: %v, want it to ask for a full build", err)
 	}
+
+	// A page, which dev mode reads from disk, is embedded again only when
+	// its package compiles for an edit to its Go code.
+	write("pages/index.html", "p2")
+	lib = strings.Replace(lib, `"two"`, `"three"`, 1)
+	write("lib/lib.go", lib)
+	quick("an edit to a page and inside lib", "example.com/quick/lib")
+	run("hey three! second p1")
+	write("main.go", strings.Replace(readFile(t, filepath.Join(root, "main.go")), `"!"`, `"?"`, 1))
+	quick("an edit to main", "example.com/quick")
+	run("hey three? second p2")
 
 	write("lib/lib.go", lib+"\nfunc broken() int { return \"x\" }\n")
 	q, err := d.plan.build(t.Context(), filepath.Join(root, "bin", "site"))
@@ -143,7 +163,7 @@ func Greet() string { return "hello" }
 	}
 	write("lib/lib.go", lib)
 	quick("the compile error fixed", "example.com/quick/lib")
-	run("hey two! second")
+	run("hey three? second p2")
 
 	for _, tc := range []struct{ what, file, text, want string }{
 		{"an import", "lib/lib.go", strings.Replace(lib, "import _ \"embed\"", "import (\n\t_ \"embed\"\n\t_ \"strings\"\n)", 1), "lib/lib.go changed its package clause, imports"},
