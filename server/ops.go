@@ -9,44 +9,41 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/atollhq/atoll/internal/islands"
+	"github.com/atollhq/atoll/internal/prom"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own
 // so that several servers in one process (tests) do not collide.
 type metrics struct {
-	registry      *prometheus.Registry
+	registry      *prom.Registry
 	http          *httpMetrics
-	islandRender  *prometheus.HistogramVec
-	regenerations *prometheus.CounterVec
+	islandRender  *prom.HistogramVec
+	regenerations *prom.CounterVec
 	// renders are islandRender's children by island and outcome, copied
 	// on write, so a render does not hash its label values.
 	renderMu sync.Mutex
-	renders  atomic.Pointer[map[[2]string]prometheus.Observer]
+	renders  atomic.Pointer[map[[2]string]prom.Observer]
 }
 
 func newMetrics() *metrics {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := prom.NewServerRegistry()
 	m := &metrics{
 		registry: reg,
 		http:     newHTTPMetrics(reg),
-		islandRender: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		islandRender: prom.NewHistogramVec(prom.HistogramOpts{
 			Namespace: "atoll", Name: "island_render_duration_seconds",
 			Help:    "Island render time by island and outcome (ok, error, timeout, panic, bad_props).",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
+			Buckets: prom.ExponentialBuckets(0.0001, 2.5, 12),
 		}, []string{"island", "outcome"}),
-		regenerations: prometheus.NewCounterVec(prometheus.CounterOpts{
+		regenerations: prom.NewCounterVec(prom.CounterOpts{
 			Namespace: "atoll", Name: "page_regenerations_total",
 			Help: "Background regenerations of pages with a render interval, by page and result.",
 		}, []string{"page", "result"}),
 	}
 	reg.MustRegister(m.islandRender, m.regenerations)
-	m.renders.Store(&map[[2]string]prometheus.Observer{})
+	m.renders.Store(&map[[2]string]prom.Observer{})
 	return m
 }
 
@@ -54,7 +51,7 @@ func newMetrics() *metrics {
 // OpenMetrics format. App serves it on Config.MetricsAddr; a parent app
 // that mounts the site may serve it where it likes.
 func (s *Server) MetricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{EnableOpenMetrics: true})
+	return prom.Handler(s.metrics.registry)
 }
 
 // httpMetrics counts and times requests by status code, method and route:
@@ -65,12 +62,12 @@ func (s *Server) MetricsHandler() http.Handler {
 // request pays two atomic adds and a histogram observation, not a hash
 // of its label values.
 type httpMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	inFlight *prometheus.GaugeVec
+	requests *prom.CounterVec
+	duration *prom.HistogramVec
+	inFlight *prom.GaugeVec
 	// gauges are the in-flight gauges of the standard methods, made at
 	// construction and only read after.
-	gauges map[string]prometheus.Gauge
+	gauges map[string]prom.Gauge
 
 	mu         sync.Mutex // serialises writers of children
 	children   atomic.Pointer[map[routeKey]*routeMetrics]
@@ -83,29 +80,29 @@ type routeKey struct {
 }
 
 type routeMetrics struct {
-	requests prometheus.Counter
-	duration prometheus.Observer
+	requests prom.Counter
+	duration prom.Observer
 }
 
-func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
-	service := prometheus.Labels{"service": "atoll"}
+func newHTTPMetrics(reg prom.Registerer) *httpMetrics {
+	service := prom.Labels{"service": "atoll"}
 	labels := []string{"status_code", "method", "path"}
 	m := &httpMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		requests: prom.NewCounterVec(prom.CounterOpts{
 			Name: "atoll_http_requests_total", Help: "Count all http requests by status code, method and path.",
 			ConstLabels: service,
 		}, labels),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		duration: prom.NewHistogramVec(prom.HistogramOpts{
 			Name: "atoll_http_request_duration_seconds", Help: "Duration of all HTTP requests by status code, method and path.",
 			ConstLabels: service,
 			Buckets: []float64{1e-9, 2e-9, 5e-9, 1e-8, 2e-8, 5e-8, 1e-7, 2e-7, 5e-7, 1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5,
 				1e-4, 2e-4, 5e-4, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 20, 30, 60},
 		}, labels),
-		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		inFlight: prom.NewGaugeVec(prom.GaugeOpts{
 			Name: "atoll_http_requests_in_progress_total", Help: "All the requests in progress",
 			ConstLabels: service,
 		}, []string{"method"}),
-		gauges: map[string]prometheus.Gauge{},
+		gauges: map[string]prom.Gauge{},
 	}
 	reg.MustRegister(m.requests, m.duration, m.inFlight)
 	for _, method := range fiber.DefaultMethods {
@@ -199,7 +196,7 @@ func (m *metrics) observeIsland(island string, o islands.Outcome, took time.Dura
 		if obs, ok = old[k]; !ok {
 			k = [2]string{strings.Clone(island), string(o)}
 			obs = m.islandRender.WithLabelValues(k[0], k[1])
-			next := make(map[[2]string]prometheus.Observer, len(old)+1)
+			next := make(map[[2]string]prom.Observer, len(old)+1)
 			for key, v := range old {
 				next[key] = v
 			}

@@ -7,9 +7,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
+
+	"github.com/atollhq/atoll/internal/prom"
 )
 
 // refused logs and counts the requests the HTTP layer answers before any
@@ -20,7 +21,7 @@ import (
 // counted in the next line's "suppressed".
 type refused struct {
 	log     zerolog.Logger
-	counter *prometheus.CounterVec
+	counter *prom.CounterVec
 
 	mu         sync.Mutex
 	window     time.Time
@@ -30,8 +31,8 @@ type refused struct {
 
 const refusedBurst = 10
 
-func newRefused(log zerolog.Logger, reg prometheus.Registerer) *refused {
-	r := &refused{log: log, counter: prometheus.NewCounterVec(prometheus.CounterOpts{
+func newRefused(log zerolog.Logger, reg prom.Registerer) *refused {
+	r := &refused{log: log, counter: prom.NewCounterVec(prom.CounterOpts{
 		Namespace: "atoll", Name: "http_refused_total",
 		Help: "Requests refused before routing (malformed, too slow, too large, target too long), by status code.",
 	}, []string{"status_code"})}

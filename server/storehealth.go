@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/atollhq/atoll/internal/prom"
 	"github.com/atollhq/atoll/store"
 )
 
@@ -24,8 +24,8 @@ import (
 // atoll_store_unavailable_total.
 type storeHealth struct {
 	log     zerolog.Logger
-	up      prometheus.Gauge
-	refused prometheus.Counter
+	up      prom.Gauge
+	refused prom.Counter
 
 	mu      sync.Mutex
 	down    bool
@@ -39,11 +39,11 @@ type storeHealth struct {
 	recovered time.Time
 }
 
-func newStoreHealth(log zerolog.Logger, reg prometheus.Registerer, now time.Time) *storeHealth {
+func newStoreHealth(log zerolog.Logger, reg prom.Registerer, now time.Time) *storeHealth {
 	h := &storeHealth{log: log, since: now,
-		up: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "atoll", Name: "store_up",
+		up: prom.NewGauge(prom.GaugeOpts{Namespace: "atoll", Name: "store_up",
 			Help: "1 while the shared store answers, 0 during an outage (readiness does not follow it)."}),
-		refused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "atoll", Name: "store_unavailable_total",
+		refused: prom.NewCounter(prom.CounterOpts{Namespace: "atoll", Name: "store_unavailable_total",
 			Help: "Island and action requests answered 503 because the store could not be reached."}),
 	}
 	h.up.Set(1)

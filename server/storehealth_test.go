@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+
+	"github.com/atollhq/atoll/internal/prom"
 )
 
 // TestAnOutagesTailStartsNoNewOutage: a request that began before the
@@ -19,7 +20,7 @@ func TestAnOutagesTailStartsNoNewOutage(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	h := newStoreHealth(zerolog.New(&logs), prometheus.NewRegistry(), clock)
+	h := newStoreHealth(zerolog.New(&logs), prom.NewRegistry(), clock)
 	count := func(msg string) int { return strings.Count(logs.String(), `"message":"`+msg) }
 	down := errors.New("connection refused")
 

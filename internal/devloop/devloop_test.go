@@ -3,6 +3,7 @@ package devloop
 import (
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -136,6 +137,31 @@ func TestBuildFlagsLeaveOutPostgreSQLUnlessTheSiteUsesIt(t *testing.T) {
 		flags := (&Dev{Env: tc.env}).buildFlags()
 		if i := slices.Index(flags, "-tags"); i < 0 || i+1 >= len(flags) || flags[i+1] != tc.tags {
 			t.Errorf("ATOLL_DB from %q: build flags %q, want -tags %s", tc.env, flags, tc.tags)
+		}
+	}
+}
+
+// TestDevBuildsLeaveOutWhatOnlyProductionNeeds: the demo's server, built
+// with a dev build's flags, links neither the PostgreSQL driver nor the
+// Prometheus client (with protobuf): each is link time of every Go edit.
+func TestDevBuildsLeaveOutWhatOnlyProductionNeeds(t *testing.T) {
+	t.Parallel()
+	flags := (&Dev{}).buildFlags()
+	list := exec.Command("go", append(append([]string{"list", "-deps"}, flags...), "github.com/atollhq/atoll/cmd/server")...)
+	list.Dir = filepath.Join("..", "..")
+	out, err := list.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "modernc.org/sqlite") || !slices.Contains(deps, "github.com/atollhq/atoll/server") {
+		t.Fatalf("go list -deps lists no SQLite driver or no server: %q", deps)
+	}
+	for _, dep := range deps {
+		for _, left := range []string{"github.com/jackc/pgx", "github.com/prometheus/", "google.golang.org/protobuf"} {
+			if strings.HasPrefix(dep, left) {
+				t.Errorf("a dev build of the demo links %s", dep)
+			}
 		}
 	}
 }
