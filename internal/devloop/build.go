@@ -142,7 +142,6 @@ func (d *Dev) build(ctx context.Context, next string) (failed, steps string, qui
 			}
 			return "", fmt.Sprintf("compile %s, link %s; quick: compiled %s", round(q.compile), round(q.link), strings.Join(names, ", ")), true
 		}
-		d.plan = nil
 		if ctx.Err() != nil {
 			return "", "", false
 		}
@@ -150,8 +149,10 @@ func (d *Dev) build(ctx context.Context, next string) (failed, steps string, qui
 	}
 	// A full build: the go command. Its action graph and work directory
 	// (-work) hold what the next plan needs: the link command and its
-	// import config.
-	d.clearPlan()
+	// import config. The plan stays until the next is made: after a full
+	// build that fails (an import being typed), a save that undoes what
+	// the plan could not follow builds quickly again.
+	d.removeWork()
 	args := append([]string{"build"}, d.buildFlags()...)
 	args = append(args, "-debug-trace="+traceFile, "-debug-actiongraph="+actionGraph, "-work", "-o", next, d.Pkg)
 	build := exec.CommandContext(ctx, "go", args...)
@@ -187,22 +188,15 @@ func (d *Dev) build(ctx context.Context, next string) (failed, steps string, qui
 func (d *Dev) replan(ctx context.Context, since time.Time) {
 	defer d.removeWork()
 	p, err := makePlan(ctx, d.root, d.Env, d.buildFlags(), d.Pkg, filepath.Join(d.root, actionGraph), since)
-	if err != nil {
-		if ctx.Err() == nil {
-			d.say(styleNote, "the next build is a full one too: %v", err)
-		}
-		return
-	}
-	d.plan = p
-}
-
-// clearPlan drops the plan and the archives its quick builds made.
-func (d *Dev) clearPlan() {
-	d.plan = nil
-	d.removeWork()
+	// The new plan links the archives the go command made, in its cache;
+	// the old plan's own are done with.
 	old, _ := filepath.Glob(filepath.Join(d.root, planDir, "*.a"))
 	for _, f := range old {
 		os.Remove(f)
+	}
+	d.plan = p
+	if err != nil && ctx.Err() == nil {
+		d.say(styleNote, "the next build is a full one too: %v", err)
 	}
 }
 

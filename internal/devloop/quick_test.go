@@ -182,6 +182,61 @@ func Greet() string { return "hello" }
 	}
 }
 
+// TestQuickBuildsAfterAFailedFullBuild: an import being typed needs a full
+// build, which fails; the save that undoes it builds quickly again.
+func TestQuickBuildsAfterAFailedFullBuild(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	lang := strings.Join(strings.SplitN(strings.TrimPrefix(runtime.Version(), "go"), ".", 3)[:2], ".")
+	files := map[string]string{
+		"go.mod":  "module example.com/typing\n\ngo " + lang + "\n",
+		"main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"one\") }\n",
+	}
+	for name, text := range files {
+		file := filepath.Join(root, name)
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(file, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out strings.Builder
+	d := &Dev{root: root, Pkg: ".", Env: os.Environ(), Out: &out}
+	if err := os.MkdirAll(filepath.Join(root, planDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if failed, _, _ := d.build(t.Context(), "bin/site"); failed != "" {
+		t.Fatalf("the first build failed: %s", failed)
+	}
+	d.replan(t.Context(), start)
+	if d.plan == nil {
+		t.Fatalf("no plan was made of the full build: %s", out.String())
+	}
+
+	edit := func(old, new string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(root, "main.go"), []byte(strings.Replace(files["main.go"], old, new, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit(`"fmt"`, `"fm"`)
+	failed, _, quick := d.build(t.Context(), "bin/site")
+	if quick || !strings.Contains(failed, "fm") {
+		t.Errorf("an import of a package that does not exist: quick %v, failed %q; want a full build that fails", quick, failed)
+	}
+	edit(`"one"`, `"two"`)
+	failed, steps, quick := d.build(t.Context(), "bin/site")
+	if failed != "" || !quick {
+		t.Errorf("the import undone: quick %v (%s), failed %q; want a quick build", quick, steps, failed)
+	}
+	if got, err := exec.Command(filepath.Join(root, "bin", "site")).Output(); strings.TrimSpace(string(got)) != "two" {
+		t.Errorf("the server built printed %q (%v), want two", got, err)
+	}
+}
+
 func isFull(err error) bool {
 	var f errFull
 	return errors.As(err, &f)
