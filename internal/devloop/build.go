@@ -62,6 +62,7 @@ type process struct {
 // the error. why is the file that changed, empty for the first build.
 func (d *Dev) rebuild(ctx context.Context, why string) {
 	start := time.Now()
+	defer d.removeWork() // a full build's, once the plan is made or when it is not
 	if why == "" {
 		d.say(styleNote, "building the server")
 	} else {

@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"go/parser"
 	"go/token"
+	"go/version"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -77,6 +80,15 @@ type plan struct {
 	pkgs      []*sitePkg // the module's packages the server is built of, dependencies first
 	stamps    map[string]stamp
 	made      int // archives compiled
+
+	modCache string   // GOMODCACHE, whose files never change
+	modFiles []string // go.mod and go.sum, and the workspace's files when there is one
+	// outside are the files of packages from outside the module that are
+	// not in the module cache (a replace with a directory, vendor/), and
+	// outsideDirs their directories' Go files: a change to one needs a full
+	// build.
+	outside     []string
+	outsideDirs map[string][]string
 }
 
 // sitePkg is one of the module's packages the server is built of.
@@ -127,7 +139,7 @@ type listPkg struct {
 // graph is its action graph, flags its build flags, since when it began.
 // Files changed since then are taken as changed, whatever go list saw.
 func makePlan(ctx context.Context, root string, env, flags []string, pkg, graph string, since time.Time) (*plan, error) {
-	p := &plan{root: root, dir: filepath.Join(root, planDir), archives: map[string]string{}, stamps: map[string]stamp{}}
+	p := &plan{root: root, dir: filepath.Join(root, planDir), archives: map[string]string{}, stamps: map[string]stamp{}, outsideDirs: map[string][]string{}}
 	if err := p.readEnv(ctx, env); err != nil {
 		return nil, err
 	}
@@ -168,7 +180,13 @@ func makePlan(ctx context.Context, root string, env, flags []string, pkg, graph 
 		if lp.Name == "main" {
 			p.main = lp.ImportPath
 		}
-		if lp.Standard || lp.Module == nil || !lp.Module.Main {
+		if lp.Standard {
+			continue
+		}
+		if lp.Module == nil || !lp.Module.Main {
+			if err := p.outsidePkg(&lp, since); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		sp, err := p.sitePkg(&lp, since)
@@ -185,10 +203,33 @@ func makePlan(ctx context.Context, root string, env, flags []string, pkg, graph 
 			return nil, fmt.Errorf("go list has no archive of %s, which the link has", path)
 		}
 	}
-	for _, name := range []string{"go.mod", "go.sum", "go.work", "go.work.sum"} {
-		p.stampFile(filepath.Join(root, name), since)
+	for _, f := range p.modFiles {
+		p.stampFile(f, since)
 	}
 	return p, nil
+}
+
+// outsidePkg records the files of a package from outside the module when
+// they are not in the module cache, where nothing changes: a module
+// replaced by a directory (Atoll's own checkout beside a site's), or
+// vendor/.
+func (p *plan) outsidePkg(lp *listPkg, since time.Time) error {
+	if p.modCache != "" && strings.HasPrefix(lp.Dir, p.modCache+string(filepath.Separator)) {
+		return nil
+	}
+	for _, list := range [][]string{lp.GoFiles, lp.IgnoredGoFiles, lp.EmbedFiles} {
+		for _, f := range list {
+			file := filepath.Join(lp.Dir, filepath.FromSlash(f))
+			p.outside = append(p.outside, file)
+			p.stampFile(file, since)
+		}
+	}
+	names, err := listing(lp.Dir, false)
+	if err != nil {
+		return err
+	}
+	p.outsideDirs[lp.Dir] = names
+	return nil
 }
 
 // readEnv reads what the go command would give the compiler and linker:
@@ -212,14 +253,19 @@ func (p *plan) readEnv(ctx context.Context, env []string) error {
 			}
 		}
 	}
-	p.tools, p.version = goenv["GOTOOLDIR"], goenv["GOVERSION"]
+	p.tools, p.version, p.modCache = goenv["GOTOOLDIR"], goenv["GOVERSION"], goenv["GOMODCACHE"]
+	p.modFiles = []string{filepath.Join(p.root, "go.mod"), filepath.Join(p.root, "go.sum")}
+	if w := goenv["GOWORK"]; w != "" && w != "off" {
+		p.modFiles = append(p.modFiles, w, w+".sum")
+	}
 	if p.tools == "" || p.version == "" {
 		return errors.New("go env names no GOTOOLDIR or GOVERSION")
 	}
 	// As the go command does, name the target and the toolchain's settings
 	// to the tools outright rather than leave them to their defaults.
 	p.env = slices.Clone(env)
-	for _, k := range []string{"GOROOT", "GOOS", "GOARCH", "GOEXPERIMENT", "GO" + strings.ToUpper(goenv["GOARCH"])} {
+	for _, k := range []string{"GOROOT", "GOOS", "GOARCH", "GOEXPERIMENT",
+		"GO386", "GOAMD64", "GOARM", "GOARM64", "GOMIPS", "GOMIPS64", "GOPPC64", "GORISCV64", "GOWASM"} {
 		if v, ok := goenv[k]; ok {
 			p.env = append(p.env, k+"="+v)
 		}
@@ -304,12 +350,12 @@ func (p *plan) sitePkg(lp *listPkg, since time.Time) (*sitePkg, error) {
 	if n := len(lp.CgoFiles) + len(lp.CFiles) + len(lp.CXXFiles) + len(lp.HFiles) + len(lp.SFiles) + len(lp.SysoFiles) + len(lp.MFiles) + len(lp.FFiles); n > 0 {
 		return nil, fmt.Errorf("package %s has files other than Go files", lp.ImportPath)
 	}
-	v := strings.Split(lp.Module.GoVersion, ".")
-	if len(v) < 2 {
+	lang := version.Lang("go" + lp.Module.GoVersion)
+	if lang == "" {
 		return nil, fmt.Errorf("the module's go version %q", lp.Module.GoVersion)
 	}
 	sp := &sitePkg{
-		path: lp.ImportPath, name: lp.Name, dir: lp.Dir, lang: "go" + v[0] + "." + v[1],
+		path: lp.ImportPath, name: lp.Name, dir: lp.Dir, lang: lang,
 		imports: lp.Imports, importMap: lp.ImportMap, embedPatterns: lp.EmbedPatterns, embedFiles: lp.EmbedFiles,
 		listings: map[string][]string{}, headers: map[string]string{},
 	}
@@ -327,12 +373,27 @@ func (p *plan) sitePkg(lp *listPkg, since time.Time) (*sitePkg, error) {
 		sp.headers[f] = h
 		p.stampFile(f, since)
 	}
+	// The directories whose listing says whether the embedded files are
+	// still those of the plan: the package's own, those of the files, and
+	// every directory below one that a pattern names, empty ones too.
 	dirs := map[string]bool{lp.Dir: true}
 	for _, f := range lp.EmbedFiles {
 		file := filepath.Join(lp.Dir, filepath.FromSlash(f))
 		p.stampFile(file, since)
 		for d := filepath.Dir(file); strings.HasPrefix(d, lp.Dir) && !dirs[d]; d = filepath.Dir(d) {
 			dirs[d] = true
+		}
+	}
+	for _, pat := range lp.EmbedPatterns {
+		glob, _ := strings.CutPrefix(pat, "all:")
+		matches, _ := filepath.Glob(filepath.Join(lp.Dir, filepath.FromSlash(glob)))
+		for _, m := range matches {
+			filepath.WalkDir(m, func(path string, e fs.DirEntry, err error) error {
+				if err == nil && e.IsDir() {
+					dirs[path] = true
+				}
+				return nil
+			})
 		}
 	}
 	for d := range dirs {
@@ -357,7 +418,8 @@ func (p *plan) stampFile(file string, since time.Time) {
 
 // listing is the names in dir whose coming or going needs a full build:
 // every name where files are embedded (all), else the Go files that are
-// not tests.
+// not tests; never a hidden one (an editor's swap file), which neither a
+// package nor a directory's embedding takes in.
 func listing(dir string, all bool) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -365,6 +427,9 @@ func listing(dir string, all bool) ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
 		if all || strings.HasSuffix(e.Name(), ".go") && !strings.HasSuffix(e.Name(), "_test.go") {
 			names = append(names, e.Name())
 		}
@@ -496,6 +561,7 @@ func (p *plan) compileChanged(ctx context.Context) (quickBuild, error) {
 		q.compiled = append(q.compiled, sp.path)
 		same, err := sameExport(p.archives[sp.path], r.archive)
 		if err != nil {
+			os.Remove(r.archive)
 			return q, full("%v", err)
 		}
 		if !same {
@@ -558,9 +624,19 @@ func (p *plan) changed() (map[*sitePkg]bool, map[string]stamp, error) {
 		now[file] = s
 		return s != p.stamps[file]
 	}
-	for _, name := range []string{"go.mod", "go.sum", "go.work", "go.work.sum"} {
-		if moved(filepath.Join(p.root, name)) {
-			return nil, nil, full("%s changed", name)
+	for _, f := range p.modFiles {
+		if moved(f) {
+			return nil, nil, full("%s changed", p.rel(f))
+		}
+	}
+	for _, f := range p.outside {
+		if moved(f) {
+			return nil, nil, full("%s changed, in a package from outside the module", f)
+		}
+	}
+	for d, names := range p.outsideDirs {
+		if got, err := listing(d, false); err != nil || !slices.Equal(got, names) {
+			return nil, nil, full("a Go file was added to or removed from %s, outside the module", d)
 		}
 	}
 	dirty := map[*sitePkg]bool{}
@@ -646,14 +722,21 @@ func (p *plan) compile(ctx context.Context, sp *sitePkg, base string) (archive, 
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		os.Remove(base + ".a")
-		if ctx.Err() != nil || len(out) == 0 || bytes.Contains(out, []byte("could not import")) {
+		// Only an error the compiler places in a file of the site is the
+		// site's; any other (a version the compiler refuses, an import the
+		// plan does not know) asks the go command.
+		if ctx.Err() != nil || !placed.Match(out) || bytes.Contains(out, []byte("could not import")) {
 			return "", "", full("compile %s: %v: %s", sp.path, err, bytes.TrimSpace(out))
 		}
-		msg := strings.ReplaceAll(string(out), "./", "")
-		return "", "# " + sp.path + "\n" + msg, nil
+		return "", "# " + sp.path + "\n" + string(dotSlash.ReplaceAll(out, nil)), nil
 	}
 	return base + ".a", "", nil
 }
+
+var (
+	placed   = regexp.MustCompile(`(?m)^\S+\.go:\d+`)
+	dotSlash = regexp.MustCompile(`(?m)^\./`)
+)
 
 // embedConfig is the compiler's -embedcfg for sp: the files each of its
 // //go:embed patterns names. A pattern that names a directory names the

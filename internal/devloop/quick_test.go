@@ -38,15 +38,20 @@ func TestQuickBuilds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("go.mod", "module example.com/quick\n\ngo "+lang+"\n")
+	write("go.mod", "module example.com/quick\n\ngo "+lang+"\n\nrequire example.com/dep v0.0.0\n\nreplace example.com/dep => ./dep\n")
+	write("dep/go.mod", "module example.com/dep\n\ngo "+lang+"\n")
+	write("dep/dep.go", "package dep\n\nfunc Name() string { return \"dep\" }\n")
 	write("main.go", `package main
 
 import (
 	"embed"
 	"fmt"
 
+	"example.com/dep"
 	"example.com/quick/lib"
 )
+
+var _ = dep.Name
 
 //go:embed pages
 var pages embed.FS
@@ -59,10 +64,13 @@ func main() {
 	write("pages/index.html", "p1")
 	lib := `package lib
 
-import _ "embed"
+import "embed"
 
 //go:embed data.txt
 var Data string
+
+//go:embed static
+var static embed.FS
 
 var word = "one"
 
@@ -76,9 +84,13 @@ func Greet() string { return "hello" }
 `
 	write("lib/lib.go", lib)
 	write("lib/data.txt", "first")
+	write("lib/static/a.txt", "a")
+	if err := os.MkdirAll(filepath.Join(root, "lib", "static", "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// Files written just before a full build began count as changed since;
 	// these were written long before.
-	for _, f := range []string{"go.mod", "main.go", "lib/lib.go", "lib/data.txt", "pages/index.html"} {
+	for _, f := range []string{"go.mod", "main.go", "lib/lib.go", "lib/data.txt", "lib/static/a.txt", "pages/index.html", "dep/go.mod", "dep/dep.go"} {
 		old := time.Now().Add(-time.Hour)
 		if err := os.Chtimes(filepath.Join(root, f), old, old); err != nil {
 			t.Fatal(err)
@@ -158,7 +170,7 @@ func Greet() string { return "hello" }
 
 	write("lib/lib.go", lib+"\nfunc broken() int { return \"x\" }\n")
 	q, err := d.plan.build(t.Context(), filepath.Join(root, "bin", "site"))
-	if err != nil || !strings.HasPrefix(q.output, "# example.com/quick/lib\nlib/lib.go:18:28: cannot use") {
+	if err != nil || !strings.HasPrefix(q.output, "# example.com/quick/lib\nlib/lib.go:21:28: cannot use") {
 		t.Errorf("a compile error: %v, output %q; want the go command's form", err, q.output)
 	}
 	write("lib/lib.go", lib)
@@ -166,8 +178,10 @@ func Greet() string { return "hello" }
 	run("hey three? second p2")
 
 	for _, tc := range []struct{ what, file, text, want string }{
-		{"an import", "lib/lib.go", strings.Replace(lib, "import _ \"embed\"", "import (\n\t_ \"embed\"\n\t_ \"strings\"\n)", 1), "lib/lib.go changed its package clause, imports"},
+		{"an import", "lib/lib.go", strings.Replace(lib, "import \"embed\"", "import (\n\t\"embed\"\n\t_ \"strings\"\n)", 1), "lib/lib.go changed its package clause, imports"},
 		{"a new file", "lib/more.go", "package lib\n", "a file was added to or removed from lib"},
+		{"a new file in an empty embedded directory", "lib/static/empty/new.txt", "new", "a file was added to or removed from lib/static/empty"},
+		{"an edit to a replaced module", "dep/dep.go", "package dep\n\nfunc Name() string { return \"dep2\" }\n", "dep/dep.go changed, in a package from outside the module"},
 	} {
 		before := readFile(t, filepath.Join(root, tc.file))
 		write(tc.file, tc.text)
