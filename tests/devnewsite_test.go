@@ -17,8 +17,9 @@ import (
 // TestAtollDevServesANewSite runs atoll dev on a site that atoll new wrote
 // (requiring this checkout through a replace line): its pages carry the
 // dev script, a page edit is served at once without a Go build, the
-// stylesheet the tabs swap in is the file as it is on disk, and the
-// terminal shows page views rather than a request log.
+// stylesheet the tabs swap in is the file as it is on disk, the
+// terminal shows page views rather than a request log, and a Go edit in
+// an island is a quick build.
 func TestAtollDevServesANewSite(t *testing.T) {
 	t.Parallel()
 	root, err := filepath.Abs("..")
@@ -70,6 +71,19 @@ func TestAtollDevServesANewSite(t *testing.T) {
 	}
 	if n := dev.out.count(devPageView); n != 2 {
 		t.Errorf("two page views wrote %d page view lines:\n%s", n, strings.Join(dev.out.all(), "\n"))
+	}
+
+	// A Go edit inside the site's island is a quick build: the compiler
+	// and the linker run without the go command, and only the island's
+	// package compiles (the site's root package embeds the edited page,
+	// which dev mode reads from disk).
+	devEdit(t, site, "fragments/greeting.go", `<p class="greeting">Hello, `, `<p class="greeting">Hi there, `)
+	switched := dev.out.waitFor(t, devServing, 2*time.Minute)
+	if !strings.Contains(switched[3], "quick: compiled fragments)") {
+		t.Errorf("the Go edit's build: %s, want a quick build that compiled fragments alone", switched[3])
+	}
+	if _, body := get("/"); !strings.Contains(body, `<p class="greeting">Hi there, `) {
+		t.Errorf("the island's edited fallback is not on the page after the switch:\n%s", body)
 	}
 	dev.stop(t)
 }
