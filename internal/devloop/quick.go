@@ -32,7 +32,7 @@ import (
 // imports one of them again only when what that one exports changed, and
 // links with the link command of the last full build. The go command
 // would spend about 0.4 s of every build loading and hashing the build's
-// 360 packages, and it compiles every package above an edited one again
+// 300-odd packages, and it compiles every package above an edited one again
 // even when the edit changed nothing they see (for the demo, its root
 // package: 0.3 s for any island's edit).
 //
@@ -47,7 +47,9 @@ import (
 // plan cannot follow makes the next build a full one: a Go file added or
 // removed, a changed import, build constraint, package clause, //go:embed
 // or //go:debug line, a file added or removed where files are embedded,
-// go.mod or go.sum, a package with cgo or assembly. So does anything a
+// go.mod, go.sum or the workspace file, a package with cgo or assembly,
+// a file of a package from outside the module that is not in the module
+// cache (a replace with a directory, vendor/). So does anything a
 // quick build fails at other than a compile error in the site's code (the
 // linker refuses archives that do not fit together, so a mistake in the
 // plan costs a full build, not a wrong server).
