@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -138,8 +137,8 @@ func (d *Dev) build(ctx context.Context, next string) (failed, steps string, qui
 				return q.output, "", true
 			}
 			names := make([]string, len(q.compiled))
-			for i, p := range q.compiled {
-				names[i] = path.Base(p)
+			for i, pkg := range q.compiled {
+				names[i] = d.plan.short(pkg)
 			}
 			return "", fmt.Sprintf("compile %s, link %s; quick: compiled %s", round(q.compile), round(q.link), strings.Join(names, ", ")), true
 		}

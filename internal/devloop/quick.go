@@ -79,6 +79,7 @@ type plan struct {
 	cfgLines  []string // the link's import config lines other than packagefile
 	archives  map[string]string
 	main      string     // the main package's import path
+	module    string     // the module's path
 	pkgs      []*sitePkg // the module's packages the server is built of, dependencies first
 	stamps    map[string]stamp
 	made      int // archives compiled
@@ -191,6 +192,7 @@ func makePlan(ctx context.Context, root string, env, flags []string, pkg, graph 
 			}
 			continue
 		}
+		p.module = lp.Module.Path
 		sp, err := p.sitePkg(&lp, since)
 		if err != nil {
 			return nil, err
@@ -606,6 +608,15 @@ func readFromDisk(file string) bool {
 		return path.Ext(rest) == ".html"
 	}
 	return false
+}
+
+// short names a package of the module for the terminal: its path in the
+// module (cmd/server), or the module's last element for its root package.
+func (p *plan) short(pkg string) string {
+	if rel, ok := strings.CutPrefix(pkg, p.module+"/"); ok {
+		return rel
+	}
+	return path.Base(pkg)
 }
 
 // files are the files of sp that its archive is made of.

@@ -296,3 +296,17 @@ func TestSplitCmd(t *testing.T) {
 		t.Errorf("splitCmd = %q, %v; want %q", got, err, want)
 	}
 }
+
+func TestShortNames(t *testing.T) {
+	t.Parallel()
+	p := &plan{module: "example.com/site"}
+	for pkg, want := range map[string]string{
+		"example.com/site":            "site",
+		"example.com/site/cmd/server": "cmd/server",
+		"example.com/site/server":     "server",
+	} {
+		if got := p.short(pkg); got != want {
+			t.Errorf("short(%q) = %q, want %q", pkg, got, want)
+		}
+	}
+}
