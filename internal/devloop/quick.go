@@ -401,7 +401,7 @@ func (p *plan) sitePkg(lp *listPkg, since time.Time) (*sitePkg, error) {
 		}
 	}
 	for d := range dirs {
-		names, err := listing(d, d != lp.Dir || len(lp.EmbedFiles) > 0)
+		names, err := sp.listing(d)
 		if err != nil {
 			return nil, err
 		}
@@ -620,12 +620,21 @@ func (p *plan) short(pkg string) string {
 }
 
 // files are the files of sp that its archive is made of.
-func (sp *sitePkg) files() []string {
-	files := slices.Clone(sp.goFiles)
+func (sp *sitePkg) files() []string { return append(slices.Clone(sp.goFiles), sp.embedded()...) }
+
+// embedded are the files sp embeds, absolute.
+func (sp *sitePkg) embedded() []string {
+	var files []string
 	for _, f := range sp.embedFiles {
 		files = append(files, filepath.Join(sp.dir, filepath.FromSlash(f)))
 	}
 	return files
+}
+
+// listing is listing of d, one of sp's listed directories: every name
+// where files are embedded, its Go files where none are.
+func (sp *sitePkg) listing(d string) ([]string, error) {
+	return listing(d, d != sp.dir || len(sp.embedFiles) > 0)
 }
 
 // changed finds the packages with a file changed since the plan last saw
@@ -655,7 +664,7 @@ func (p *plan) changed() (map[*sitePkg]bool, map[string]stamp, error) {
 	dirty := map[*sitePkg]bool{}
 	for _, sp := range p.pkgs {
 		for d, names := range sp.listings {
-			got, err := listing(d, d != sp.dir || len(sp.embedFiles) > 0)
+			got, err := sp.listing(d)
 			if err != nil || !slices.Equal(got, names) {
 				return nil, nil, full("a file was added to or removed from %s", p.rel(d))
 			}
@@ -674,7 +683,7 @@ func (p *plan) changed() (map[*sitePkg]bool, map[string]stamp, error) {
 			}
 			dirty[sp] = true
 		}
-		for _, f := range sp.files()[len(sp.goFiles):] {
+		for _, f := range sp.embedded() {
 			if moved(f) && !readFromDisk(p.rel(f)) {
 				dirty[sp] = true
 			}
